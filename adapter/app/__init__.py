@@ -1,0 +1,1 @@
+"""Use cases: each runs in one transaction with its audit entry and its events."""

@@ -1,0 +1,1 @@
+"""Audit: who did what, when, through which channel, and how it ended."""

@@ -1,0 +1,67 @@
+"""Writes audit entries inside the caller's transaction.
+
+An entry is written in the same session as the change it records, so a change
+never commits without its entry. Personal data is masked before it is stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from adapter.storage.models import AuditEntry
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    actor: str
+    channel: str
+    action: str
+    outcome: str
+    record_type: str | None = None
+    record_id: str | None = None
+    fault_code: str | None = None
+    correlation_id: str | None = None
+    client_address: str | None = None
+    duration_ms: int | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+class AuditSink(Protocol):
+    def record(self, session: Session, entry: AuditRecord) -> None: ...
+
+
+class AuditWriter:
+    """The audit sink Ponte ships: one row per entry, in the caller's session."""
+
+    def record(self, session: Session, entry: AuditRecord) -> None:
+        session.add(
+            AuditEntry(
+                at=dt.datetime.now(dt.UTC),
+                actor=entry.actor,
+                channel=entry.channel,
+                action=entry.action,
+                record_type=entry.record_type,
+                record_id=entry.record_id,
+                outcome=entry.outcome,
+                fault_code=entry.fault_code,
+                correlation_id=entry.correlation_id,
+                client_address=entry.client_address,
+                duration_ms=entry.duration_ms,
+                detail=json.dumps(entry.detail, sort_keys=True, default=str)
+                if entry.detail
+                else None,
+            )
+        )
+
+
+def latest(session: Session, limit: int = 20) -> Sequence[AuditEntry]:
+    """The newest entries first."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    return session.scalars(query).all()

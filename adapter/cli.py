@@ -1,0 +1,283 @@
+"""The ``ponte`` command line."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import signal
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from adapter.config import Settings, load_settings
+from adapter.errors import PonteError
+
+
+class _Obj:
+    def __init__(self, config: Path | None) -> None:
+        self.config = config
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config)
+        return self._settings
+
+
+pass_obj = click.make_pass_decorator(_Obj)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="PONTE_CONFIG",
+    help="Settings file (TOML). Default: ./ponte.toml if present, else built-in "
+    "defaults (SQLite under ./data). Env: PONTE_CONFIG.",
+)
+@click.pass_context
+def cli(ctx: click.Context, config: Path | None) -> None:
+    """Ponte: SOAP/XML integration adapter for legal departments.
+
+    Inbound, ERPs call the SOAP service (``ponte serve``). Outbound, approved
+    payment orders are delivered to the configured targets by the delivery
+    worker, signed and retried until they succeed or are parked.
+    """
+    ctx.obj = _Obj(config)
+
+
+def _runtime(obj: _Obj) -> Any:
+    from adapter.logs import setup_logging
+    from adapter.runtime import build_runtime
+
+    setup_logging(obj.settings.log_level)
+    return build_runtime(obj.settings)
+
+
+@cli.command()
+@click.option("--host", help="Listen address (default from settings: 127.0.0.1).")
+@click.option("--port", type=int, help="Listen port (default from settings: 8080).")
+@click.option("--workers", type=int, help="gunicorn worker processes (default 2).")
+@click.option(
+    "--no-worker", is_flag=True, help="Do not start the delivery worker alongside."
+)
+@pass_obj
+def serve(
+    obj: _Obj, host: str | None, port: int | None, workers: int | None, no_worker: bool
+) -> None:
+    """Serve SOAP at http://HOST:PORT/soap/v1 (WSDL at ?wsdl).
+
+    Runs gunicorn with several worker processes and, unless --no-worker, one
+    delivery-worker process. The database is created or migrated first.
+    """
+    from adapter.serving import GunicornServer
+
+    settings = obj.settings
+    server = settings.server.model_copy(
+        update={
+            k: v
+            for k, v in {"host": host, "port": port, "workers": workers}.items()
+            if v is not None
+        }
+    )
+    settings = settings.model_copy(update={"server": server})
+    runtime = _runtime(obj)
+    runtime.db.dispose()  # each gunicorn worker opens its own connections
+    GunicornServer(settings, obj.config, with_worker=not no_worker).run()
+
+
+@cli.command()
+@pass_obj
+def worker(obj: _Obj) -> None:
+    """Run the delivery worker (one per database; others wait on standby)."""
+    from adapter.delivery.worker import DeliveryWorker
+
+    delivery = DeliveryWorker(_runtime(obj))
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    delivery.start()
+    try:
+        stop.wait()
+    finally:
+        delivery.stop()
+
+
+@cli.group()
+def users() -> None:
+    """Integration users (ERPs, HR systems, operators)."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["admin", "finance_erp", "hr_system", "auditor"]),
+    help="What the user may call.",
+)
+@click.option(
+    "--password",
+    help="At least 12 characters. Prompted (hidden, twice) when omitted.",
+)
+@pass_obj
+def users_add(obj: _Obj, name: str, role: str, password: str | None) -> None:
+    """Create user NAME with ROLE."""
+    from adapter.credentials.users import add_user
+
+    if password is None:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise click.ClickException("the passwords differ")
+    runtime = _runtime(obj)
+    with runtime.db.transaction() as session:
+        record = add_user(session, runtime.vault, name, role, password)
+        from adapter.audit.writer import AuditRecord
+
+        runtime.audit.record(
+            session,
+            AuditRecord(
+                actor=getpass.getuser(),
+                channel="cli",
+                action="users.add",
+                outcome="ok",
+                record_type="user",
+                record_id=name,
+                detail={"role": role},
+            ),
+        )
+    click.echo(f"user {record.name} created with role {record.role}")
+
+
+@users.command("list")
+@pass_obj
+def users_list(obj: _Obj) -> None:
+    """List users and their roles."""
+    from adapter.credentials.users import list_users
+
+    runtime = _runtime(obj)
+    with runtime.db.transaction() as session:
+        for record in list_users(session):
+            click.echo(f"{record.name}\t{record.role}")
+
+
+@cli.group()
+def keys() -> None:
+    """Signing keys for outbound XML-DSig."""
+
+
+@keys.command("generate")
+@click.option("--id", "key_id", default="ponte-1", show_default=True, help="Key id.")
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to write KEY_ID.key.pem and KEY_ID.cert.pem (default DATA_DIR/keys).",
+)
+@click.option("--cn", default="Ponte", show_default=True, help="Certificate subject CN.")
+@pass_obj
+def keys_generate(obj: _Obj, key_id: str, folder: Path | None, cn: str) -> None:
+    """Generate an RSA-2048 key and a self-signed certificate."""
+    from adapter.signing import generate_signing_key
+
+    folder = folder or obj.settings.data_dir / "keys"
+    folder.mkdir(parents=True, exist_ok=True)
+    key_path, cert_path = folder / f"{key_id}.key.pem", folder / f"{key_id}.cert.pem"
+    generate_signing_key(key_path, cert_path, common_name=cn)
+    click.echo(f"key:  {key_path}\ncert: {cert_path}")
+    click.echo(
+        "Add to ponte.toml:\n\n[[signing_keys]]\n"
+        f'id = "{key_id}"\nkey = "{key_path}"\ncert = "{cert_path}"'
+    )
+
+
+@cli.group()
+def audit() -> None:
+    """The audit trail."""
+
+
+@audit.command("list")
+@click.option("--limit", default=20, show_default=True, help="How many entries.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@pass_obj
+def audit_list(obj: _Obj, limit: int, as_json: bool) -> None:
+    """Show the latest audit entries, newest first."""
+    from adapter.audit.writer import latest
+
+    runtime = _runtime(obj)
+    with runtime.db.transaction() as session:
+        for e in latest(session, limit):
+            row = {
+                "id": e.id,
+                "at": e.at.isoformat(timespec="seconds"),
+                "actor": e.actor,
+                "channel": e.channel,
+                "action": e.action,
+                "record": f"{e.record_type}:{e.record_id}" if e.record_type else "-",
+                "outcome": e.outcome,
+                "fault": e.fault_code or "-",
+                "ms": e.duration_ms,
+                "correlation": e.correlation_id or "-",
+            }
+            if as_json:
+                row["detail"] = json.loads(e.detail) if e.detail else {}
+                click.echo(json.dumps(row, ensure_ascii=False))
+            else:
+                click.echo("  ".join(str(v) for v in row.values()))
+
+
+@cli.group()
+def deliveries() -> None:
+    """Outbound deliveries and their attempts."""
+
+
+@deliveries.command("list")
+@click.option("--status", type=click.Choice(["pending", "in_flight", "delivered", "parked"]))
+@click.option("--limit", default=20, show_default=True)
+@pass_obj
+def deliveries_list(obj: _Obj, status: str | None, limit: int) -> None:
+    """Show deliveries, newest first."""
+    from sqlalchemy import select
+
+    from adapter.storage.models import Delivery
+
+    runtime = _runtime(obj)
+    with runtime.db.transaction() as session:
+        query = select(Delivery).order_by(Delivery.created_at.desc()).limit(limit)
+        if status:
+            query = query.where(Delivery.status == status)
+        for d in session.scalars(query):
+            click.echo(
+                f"{d.id}  {d.target}  {d.event.type}  {d.status}  attempts={d.attempt_count}"
+                f"  result={d.result or '-'}  error={(d.last_error or '-')[:80]}"
+            )
+
+
+@cli.command()
+@click.option("--url", help="soap:address to write (default: the configured public URL).")
+@click.option(
+    "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write."
+)
+@pass_obj
+def wsdl(obj: _Obj, url: str | None, output: Path | None) -> None:
+    """Print (or write) the WSDL that the server publishes."""
+    from adapter.inbound.app import wsdl_document
+
+    document = wsdl_document(url or obj.settings.server.soap_url)
+    if output:
+        output.write_bytes(document)
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(document.decode())
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="ponte")
+    except PonteError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from exc

@@ -1,0 +1,258 @@
+"""Settings: one frozen object, read from ``ponte.toml`` and ``PONTE_*`` variables.
+
+Where the file is: ``--config`` on the command line, else ``$PONTE_CONFIG``,
+else ``./ponte.toml`` when it exists, else built-in defaults (SQLite under
+``./data``). Environment variables override the file, with ``__`` between
+levels: ``PONTE_SERVER__PORT=9090``, ``PONTE_DATABASE__URL=postgresql+psycopg://...``.
+
+Relative paths in the file are taken relative to the file's folder.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from adapter.errors import ConfigurationError
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ServerSettings(_Frozen):
+    host: str = Field("127.0.0.1", description="Address to listen on.")
+    port: int = Field(8080, description="TCP port to listen on.")
+    public_url: str | None = Field(
+        None,
+        description="URL written into the WSDL's soap:address; defaults to "
+        "http://HOST:PORT/soap/v1. Set it to the https URL behind a proxy.",
+    )
+    workers: int = Field(2, ge=1, description="gunicorn worker processes.")
+    max_body_bytes: int = Field(20 * 1024 * 1024, description="Largest request.")
+
+    @property
+    def soap_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}/soap/v1"
+
+
+class DatabaseSettings(_Frozen):
+    url: str | None = Field(
+        None,
+        description="SQLAlchemy URL; defaults to SQLite in WAL mode at "
+        "DATA_DIR/ponte.db.",
+    )
+
+
+class SecuritySettings(_Frozen):
+    secret_key: str | None = Field(
+        None,
+        description="Fernet key that encrypts what PasswordDigest needs. "
+        "Defaults to DATA_DIR/secret.key, created on first start (mode 0600). "
+        "Losing it makes every stored password unusable for digest auth.",
+    )
+    timestamp_window_seconds: int = Field(
+        300, description="How far a WS-Security Created may be from now."
+    )
+
+
+class SigningKeySettings(_Frozen):
+    id: str = Field(description="Key id, written into each signature's KeyName.")
+    key: Path = Field(description="PEM private key (RSA).")
+    cert: Path = Field(description="PEM X.509 certificate of that key.")
+
+
+class TargetAuth(_Frozen):
+    basic_user: str | None = None
+    basic_password_env: str | None = Field(
+        None, description="Name of the environment variable holding the password."
+    )
+
+    def basic_password(self) -> str | None:
+        if not self.basic_password_env:
+            return None
+        value = os.environ.get(self.basic_password_env)
+        if value is None:
+            raise ConfigurationError(
+                f"environment variable {self.basic_password_env} is not set"
+            )
+        return value
+
+
+class TargetSettings(_Frozen):
+    name: str
+    profile: Literal["totvs-rm-dataserver"] = "totvs-rm-dataserver"
+    wsdl: str = Field(description="Path or URL of the target's WSDL.")
+    schema_bundle: Path | None = Field(
+        None, description="Folder of local schemas that resolve the WSDL's imports."
+    )
+    endpoint: str | None = Field(
+        None, description="Overrides the WSDL's soap:address when set."
+    )
+    port: str | None = Field(None, description="WSDL port name, e.g. RM_IwsDataServer.")
+    operation: str = "SaveRecord"
+    mapping: Path = Field(description="XSLT that maps the canonical event.")
+    events: tuple[str, ...] = ("payment_order.approved",)
+    params: dict[str, str] = Field(
+        default_factory=dict,
+        description="Fixed call parameters, e.g. DataServerName and Contexto.",
+    )
+    auth: TargetAuth = TargetAuth()
+    signing_key: str | None = Field(None, description="Id of a [[signing_keys]].")
+    timeout_seconds: float = 30.0
+
+
+class DeliverySettings(_Frozen):
+    poll_seconds: float = Field(2.0, description="How often the worker looks for work.")
+    schedule_seconds: tuple[float, ...] = Field(
+        (5, 60, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400),
+        description="Delay before each retry; after the last the delivery parks.",
+    )
+    jitter: float = Field(0.2, ge=0, lt=1, description="± fraction of each delay.")
+
+
+class Settings(BaseSettings):
+    """Everything Ponte reads from outside, frozen after start-up."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PONTE_", env_nested_delimiter="__", frozen=True, extra="forbid"
+    )
+
+    data_dir: Path = Field(Path("data"), description="SQLite file, keys, secret.")
+    log_level: str = "INFO"
+    server: ServerSettings = ServerSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    security: SecuritySettings = SecuritySettings()
+    delivery: DeliverySettings = DeliverySettings()
+    signing_keys: tuple[SigningKeySettings, ...] = ()
+    targets: tuple[TargetSettings, ...] = ()
+
+    @field_validator("targets")
+    @classmethod
+    def _unique_targets(
+        cls, value: tuple[TargetSettings, ...]
+    ) -> tuple[TargetSettings, ...]:
+        names = [t.name for t in value]
+        if len(names) != len(set(names)):
+            raise ValueError("target names must be unique")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _config_path()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{self.data_dir / 'ponte.db'}"
+
+    def target(self, name: str) -> TargetSettings:
+        for target in self.targets:
+            if target.name == name:
+                return target
+        raise ConfigurationError(f"no target named {name!r} is configured")
+
+    def signing_key(self, key_id: str) -> SigningKeySettings:
+        for key in self.signing_keys:
+            if key.id == key_id:
+                return key
+        raise ConfigurationError(f"no signing key with id {key_id!r} is configured")
+
+    def fernet_key(self) -> bytes:
+        """The secret key, creating DATA_DIR/secret.key on first use."""
+        if self.security.secret_key:
+            return self.security.secret_key.encode()
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            from cryptography.fernet import Fernet
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(Fernet.generate_key())
+        return path.read_bytes().strip()
+
+
+_CONFIG_OVERRIDE: Path | None = None
+
+
+def _config_path() -> Path | None:
+    if _CONFIG_OVERRIDE is not None:
+        return _CONFIG_OVERRIDE
+    env = os.environ.get("PONTE_CONFIG")
+    if env:
+        return Path(env)
+    default = Path("ponte.toml")
+    return default if default.exists() else None
+
+
+def _resolve(base: Path, value: Path) -> Path:
+    return value if value.is_absolute() else (base / value).resolve()
+
+
+def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
+    """Read the settings; relative paths in a file are relative to that file.
+
+    Raises ``ConfigurationError`` naming the file and the offending field.
+    """
+    global _CONFIG_OVERRIDE
+    _CONFIG_OVERRIDE = path
+    try:
+        settings = Settings(**overrides)
+    except ValueError as exc:
+        source = _config_path() or "defaults"
+        raise ConfigurationError(f"invalid configuration in {source}: {exc}") from exc
+    finally:
+        _CONFIG_OVERRIDE = None
+    source_path = path or _config_path()
+    base = source_path.parent.resolve() if source_path else Path.cwd()
+    return _with_paths_resolved(settings, base)
+
+
+def _with_paths_resolved(settings: Settings, base: Path) -> Settings:
+    keys = tuple(
+        k.model_copy(
+            update={"key": _resolve(base, k.key), "cert": _resolve(base, k.cert)}
+        )
+        for k in settings.signing_keys
+    )
+    targets = []
+    for t in settings.targets:
+        update: dict[str, Any] = {"mapping": _resolve(base, t.mapping)}
+        if t.schema_bundle is not None:
+            update["schema_bundle"] = _resolve(base, t.schema_bundle)
+        if "://" not in t.wsdl:
+            update["wsdl"] = str(_resolve(base, Path(t.wsdl)))
+        targets.append(t.model_copy(update=update))
+    return settings.model_copy(
+        update={
+            "data_dir": _resolve(base, settings.data_dir),
+            "signing_keys": keys,
+            "targets": tuple(targets),
+        }
+    )
+
+
+def new_secret() -> str:
+    """A random token, for nonces and ids."""
+    return secrets.token_urlsafe(24)

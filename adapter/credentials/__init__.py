@@ -1,0 +1,1 @@
+"""Integration users, their passwords and roles, and WS-Security UsernameToken."""

@@ -1,0 +1,1 @@
+"""Delivery: the outbox worker, the retry schedule and outcome classification."""

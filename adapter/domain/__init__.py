@@ -1,0 +1,1 @@
+"""Business rules of the legal department: no transport, no ORM in here."""

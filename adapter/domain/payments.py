@@ -1,0 +1,128 @@
+"""Payment orders for court sentences, settlements, deposits, costs and fees."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from adapter.domain.identifiers import normalize_cnj
+from adapter.domain.parties import normalize_any_tax_id, required_text
+from adapter.errors import ConflictError, ValidationError
+
+MAX_AMOUNT = Decimal("999999999999999.99")  # decimal(17, 2)
+
+
+class PaymentType(enum.StrEnum):
+    CONDEMNATION = "condemnation"  # condenação
+    SETTLEMENT = "settlement"  # acordo
+    JUDICIAL_DEPOSIT = "judicial_deposit"  # depósito judicial
+    APPEAL_DEPOSIT = "appeal_deposit"  # depósito recursal
+    COURT_COSTS = "court_costs"  # custas
+    ATTORNEY_FEES = "attorney_fees"  # honorários advocatícios
+    EXPERT_FEES = "expert_fees"  # honorários periciais
+    FINE = "fine"  # multa
+
+
+class PaymentStatus(enum.StrEnum):
+    CREATED = "created"
+    APPROVED = "approved"  # the event for the finance system is in the outbox
+    SENT = "sent"  # a delivery attempt has started
+    REGISTERED = "registered"  # the ERP returned its document key
+    ERP_REJECTED = "erp_rejected"  # the ERP refused it; an operator must look
+
+
+# Which status may follow which; anything else is refused.
+TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
+    PaymentStatus.CREATED: frozenset({PaymentStatus.APPROVED}),
+    PaymentStatus.APPROVED: frozenset(
+        {PaymentStatus.SENT, PaymentStatus.REGISTERED, PaymentStatus.ERP_REJECTED}
+    ),
+    PaymentStatus.SENT: frozenset(
+        {PaymentStatus.REGISTERED, PaymentStatus.ERP_REJECTED}
+    ),
+    PaymentStatus.REGISTERED: frozenset(),
+    PaymentStatus.ERP_REJECTED: frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class PaymentOrderInput:
+    source_system: str
+    external_id: str
+    lawsuit_number: str
+    type: PaymentType
+    beneficiary_tax_id: str
+    amount: Decimal
+    due_date: dt.date
+    cost_center: str
+    description: str
+
+
+def check_transition(current: PaymentStatus, new: PaymentStatus) -> None:
+    """Raise ``ConflictError`` unless ``new`` may follow ``current``."""
+    if new not in TRANSITIONS[current]:
+        raise ConflictError(
+            f"a payment order in status {current.value} cannot become {new.value}"
+        )
+
+
+def validate_amount(value: Decimal | str | None, field: str = "amount") -> Decimal:
+    """A positive BRL amount with at most two decimal places."""
+    if value is None or value == "":
+        raise ValidationError(field, "is required")
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise ValidationError(field, "must be a decimal number") from None
+    if not amount.is_finite():
+        raise ValidationError(field, "must be a decimal number")
+    if amount <= 0:
+        raise ValidationError(field, "must be greater than zero")
+    if amount > MAX_AMOUNT:
+        raise ValidationError(field, "must be at most 999999999999999.99")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValidationError(field, "must have at most 2 decimal places")
+    return amount.quantize(Decimal("0.01"))
+
+
+def parse_payment_type(value: str | None) -> PaymentType:
+    try:
+        return PaymentType((value or "").strip().lower())
+    except ValueError:
+        allowed = ", ".join(t.value for t in PaymentType)
+        raise ValidationError("type", f"must be one of {allowed}") from None
+
+
+def validate_payment_order(
+    *,
+    source_system: str | None,
+    external_id: str | None,
+    lawsuit_number: str | None,
+    type: str | None,
+    beneficiary_tax_id: str | None,
+    amount: Decimal | str | None,
+    due_date: dt.date | None,
+    cost_center: str | None,
+    description: str | None,
+) -> PaymentOrderInput:
+    """Check every field of a new payment order; raise on the first rule broken."""
+    if due_date is None:
+        raise ValidationError("dueDate", "is required")
+    return PaymentOrderInput(
+        source_system=required_text(source_system, "sourceSystem", 40),
+        external_id=required_text(external_id, "externalId", 80),
+        lawsuit_number=normalize_cnj(
+            required_text(lawsuit_number, "lawsuitNumber", 30), "lawsuitNumber"
+        ),
+        type=parse_payment_type(type),
+        beneficiary_tax_id=normalize_any_tax_id(
+            required_text(beneficiary_tax_id, "beneficiaryTaxId", 20),
+            "beneficiaryTaxId",
+        ),
+        amount=validate_amount(amount),
+        due_date=due_date,
+        cost_center=required_text(cost_center, "costCenter", 25),
+        description=required_text(description, "description", 250),
+    )

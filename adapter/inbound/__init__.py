@@ -1,0 +1,1 @@
+"""Inbound SOAP: the WSGI application factory, the spyne service and its types."""

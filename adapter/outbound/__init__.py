@@ -1,0 +1,1 @@
+"""Outbound calls to partner systems."""

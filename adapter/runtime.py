@@ -1,0 +1,49 @@
+"""The composition root: builds each layer from the settings, once per process."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from adapter.app.legal import LegalService
+from adapter.audit.writer import AuditSink, AuditWriter
+from adapter.config import Settings
+from adapter.credentials.usernametoken import Authenticator
+from adapter.credentials.users import PasswordVault
+from adapter.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    audit: AuditSink
+    vault: PasswordVault
+    authenticator: Authenticator
+    legal: LegalService
+
+
+def subscriptions_of(settings: Settings):  # type: ignore[no-untyped-def]
+    """``event_type -> target names`` as configured."""
+
+    def targets_for(event_type: str) -> Sequence[str]:
+        return tuple(t.name for t in settings.targets if event_type in t.events)
+
+    return targets_for
+
+
+def build_runtime(
+    settings: Settings, *, audit: AuditSink | None = None, prepare: bool = True
+) -> Runtime:
+    """Connect, migrate and wire the layers together."""
+    db = Database(settings.database_url)
+    if prepare:
+        db.prepare()
+    sink = audit or AuditWriter()
+    vault = PasswordVault(settings.fernet_key())
+    authenticator = Authenticator(db, vault, settings.security.timestamp_window_seconds)
+    legal = LegalService(db, sink, subscriptions_of(settings))
+    return Runtime(settings, db, sink, vault, authenticator, legal)

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy tables, the engine, repositories and migrations."""
