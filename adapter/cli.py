@@ -178,7 +178,9 @@ def keys() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Where to write KEY_ID.key.pem and KEY_ID.cert.pem (default DATA_DIR/keys).",
 )
-@click.option("--cn", default="Ponte", show_default=True, help="Certificate subject CN.")
+@click.option(
+    "--cn", default="Ponte", show_default=True, help="Certificate subject CN."
+)
 @pass_obj
 def keys_generate(obj: _Obj, key_id: str, folder: Path | None, cn: str) -> None:
     """Generate an RSA-2048 key and a self-signed certificate."""
@@ -236,7 +238,9 @@ def deliveries() -> None:
 
 
 @deliveries.command("list")
-@click.option("--status", type=click.Choice(["pending", "in_flight", "delivered", "parked"]))
+@click.option(
+    "--status", type=click.Choice(["pending", "in_flight", "delivered", "parked"])
+)
 @click.option("--limit", default=20, show_default=True)
 @pass_obj
 def deliveries_list(obj: _Obj, status: str | None, limit: int) -> None:
@@ -252,13 +256,16 @@ def deliveries_list(obj: _Obj, status: str | None, limit: int) -> None:
             query = query.where(Delivery.status == status)
         for d in session.scalars(query):
             click.echo(
-                f"{d.id}  {d.target}  {d.event.type}  {d.status}  attempts={d.attempt_count}"
-                f"  result={d.result or '-'}  error={(d.last_error or '-')[:80]}"
+                f"{d.id}  {d.target}  {d.event.type}  {d.status}"
+                f"  attempts={d.attempt_count}  result={d.result or '-'}"
+                f"  error={(d.last_error or '-')[:80]}"
             )
 
 
 @cli.command()
-@click.option("--url", help="soap:address to write (default: the configured public URL).")
+@click.option(
+    "--url", help="soap:address to write (default: the configured public URL)."
+)
 @click.option(
     "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write."
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from adapter.app.legal import LegalService
@@ -26,7 +26,7 @@ class Runtime:
     legal: LegalService
 
 
-def subscriptions_of(settings: Settings):  # type: ignore[no-untyped-def]
+def subscriptions_of(settings: Settings) -> Callable[[str], Sequence[str]]:
     """``event_type -> target names`` as configured."""
 
     def targets_for(event_type: str) -> Sequence[str]:

@@ -15,10 +15,12 @@ from adapter.config import Settings
 log = logging.getLogger("ponte.serve")
 
 
-class GunicornServer(BaseApplication):  # type: ignore[misc]
+class GunicornServer(BaseApplication):
     """Each gunicorn worker builds its own runtime after the fork."""
 
-    def __init__(self, settings: Settings, config_path: Path | None, with_worker: bool) -> None:
+    def __init__(
+        self, settings: Settings, config_path: Path | None, with_worker: bool
+    ) -> None:
         self.settings = settings
         self.config_path = config_path
         self.with_worker = with_worker
@@ -51,7 +53,11 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         return create_app(build_runtime(self.settings, prepare=False))
 
     def _when_ready(self, _arbiter: Any) -> None:
-        log.info("SOAP at %s (WSDL at %s?wsdl)", self.settings.server.soap_url, self.settings.server.soap_url)
+        log.info(
+            "SOAP at %s (WSDL at %s?wsdl)",
+            self.settings.server.soap_url,
+            self.settings.server.soap_url,
+        )
         if self.with_worker:
             command = [sys.executable, "-m", "adapter", "worker"]
             if self.config_path is not None:

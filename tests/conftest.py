@@ -52,7 +52,10 @@ class Installation:
         return f"http://127.0.0.1:{self.port}/soap/v1"
 
     def write_config(self, text: str) -> None:
-        base = f'data_dir = "data"\nlog_level = "INFO"\n\n[server]\nport = {self.port}\nworkers = 2\n\n'
+        base = (
+            'data_dir = "data"\nlog_level = "INFO"\n\n'
+            f"[server]\nport = {self.port}\nworkers = 2\n\n"
+        )
         self.config.write_text(base + text)
 
     def ponte(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -91,7 +94,9 @@ class Installation:
             if process.poll() is not None:
                 raise AssertionError(f"server exited: {self.logs()}")
             try:
-                return requests.get(f"http://127.0.0.1:{self.port}/health", timeout=1).ok
+                return requests.get(
+                    f"http://127.0.0.1:{self.port}/health", timeout=1
+                ).ok
             except requests.ConnectionError:
                 return False
 
@@ -99,7 +104,9 @@ class Installation:
         return process
 
     def logs(self) -> str:
-        return "\n".join(p.read_text(errors="replace") for p in sorted(self.root.glob("*.log")))
+        return "\n".join(
+            p.read_text(errors="replace") for p in sorted(self.root.glob("*.log"))
+        )
 
     def stop_all(self) -> None:
         for process in self.processes:

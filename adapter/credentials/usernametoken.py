@@ -22,12 +22,12 @@ from adapter.storage.db import Database
 from adapter.storage.models import UsedNonce, User
 from adapter.xmlutil import WSSE, WSU
 
-PASSWORD_TEXT = (
-    "http://docs.oasis-open.org/wss/2004/01/"
+PASSWORD_TEXT = (  # a token-type URI, not a password
+    "http://docs.oasis-open.org/wss/2004/01/"  # noqa: S105
     "oasis-200401-wss-username-token-profile-1.0#PasswordText"
 )
 PASSWORD_DIGEST = (
-    "http://docs.oasis-open.org/wss/2004/01/"
+    "http://docs.oasis-open.org/wss/2004/01/"  # noqa: S105
     "oasis-200401-wss-username-token-profile-1.0#PasswordDigest"
 )
 _NS = {"wsse": WSSE, "wsu": WSU}

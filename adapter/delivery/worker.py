@@ -337,7 +337,8 @@ class DeliveryWorker:
                 delivery.next_attempt_at = wake
             self._audit(session, delivery, number, verdict, http_status, duration_ms)
         log.info(
-            "deliver target=%s message_id=%s attempt=%d outcome=%s status=%s class=%s ms=%s next=%s",
+            "deliver target=%s message_id=%s attempt=%d outcome=%s status=%s"
+            " class=%s ms=%s next=%s",
             delivery.target,
             delivery.message_id,
             number,

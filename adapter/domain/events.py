@@ -92,14 +92,15 @@ def payment_order_approved(order: PaymentOrderSnapshot, now: dt.datetime) -> Eve
         _add(body, name, value)
     party = _add(body, "beneficiary", None)
     b = order.beneficiary
-    for name, value in (
+    fields: tuple[tuple[str, str | None], ...] = (
         ("sourceSystem", b.source_system),
         ("externalId", b.external_id),
         ("kind", b.kind),
         ("name", b.name),
         ("taxId", b.tax_id),
-    ):
-        if value is not None:
-            _add(party, name, value)
+    )
+    for field_name, field_value in fields:
+        if field_value is not None:
+            _add(party, field_name, field_value)
     xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     return Event(event_id, PAYMENT_ORDER_APPROVED, 1, business_key, now, xml)

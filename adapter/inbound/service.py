@@ -173,7 +173,7 @@ class LegalSoapService(ServiceBase):
     """Parties and payment orders."""
 
     @rpc(t.PartyInput.customize(min_occurs=1), _returns=t.UpsertPartyResult)
-    def UpsertParty(ctx, party):  # noqa: N802, N805
+    def UpsertParty(ctx, party):
         def work(call: CallContext) -> t.UpsertPartyResult:
             p = _required(party, "party")
             data = validate_party(p.sourceSystem, p.externalId, p.kind, p.name, p.taxId)
@@ -193,7 +193,7 @@ class LegalSoapService(ServiceBase):
             "external_id": "externalId",
         },
     )
-    def GetParty(ctx, party_id, source_system, external_id):  # noqa: N802, N805
+    def GetParty(ctx, party_id, source_system, external_id):
         def work(call: CallContext) -> t.Party:
             if not party_id and not (source_system and external_id):
                 raise ValidationError("id", "give id, or sourceSystem and externalId")
@@ -212,7 +212,7 @@ class LegalSoapService(ServiceBase):
         _returns=t.CreatePaymentOrderResult,
         _in_arg_names={"order": "paymentOrder"},
     )
-    def CreatePaymentOrder(ctx, order):  # noqa: N802, N805
+    def CreatePaymentOrder(ctx, order):
         def work(call: CallContext) -> t.CreatePaymentOrderResult:
             o = _required(order, "paymentOrder")
             data = validate_payment_order(
@@ -238,7 +238,7 @@ class LegalSoapService(ServiceBase):
         _returns=t.PaymentOrder,
         _in_arg_names={"order_id": "id"},
     )
-    def ApprovePaymentOrder(ctx, order_id):  # noqa: N802, N805
+    def ApprovePaymentOrder(ctx, order_id):
         def work(call: CallContext) -> t.PaymentOrder:
             if not order_id:
                 raise ValidationError("id", "is required")
@@ -251,7 +251,7 @@ class LegalSoapService(ServiceBase):
         _returns=t.PaymentOrder,
         _in_arg_names={"order_id": "id"},
     )
-    def GetPaymentOrder(ctx, order_id):  # noqa: N802, N805
+    def GetPaymentOrder(ctx, order_id):
         def work(call: CallContext) -> t.PaymentOrder:
             if not order_id:
                 raise ValidationError("id", "is required")

@@ -74,7 +74,9 @@ class SoapCaller:
         )
         _drop_zeep_addressing(envelope)
         if not target.signing_key:
-            _add_unsigned_addressing(envelope, message_id, operation.soapaction, endpoint.address)
+            _add_unsigned_addressing(
+                envelope, message_id, operation.soapaction, endpoint.address
+            )
         else:
             sign_envelope(
                 envelope,
@@ -170,10 +172,10 @@ def _load_endpoint(target: TargetSettings) -> _Endpoint:
     client.transport.operation_timeout = target.timeout_seconds
     for service in client.wsdl.services.values():
         for name, port in service.ports.items():
-            if target.port is None or name == target.port:
-                if target.operation in port.binding._operations:
-                    address = target.endpoint or port.binding_options["address"]
-                    return _Endpoint(client, port.binding, address)
+            wanted = target.port is None or name == target.port
+            if wanted and target.operation in port.binding._operations:
+                address = target.endpoint or port.binding_options["address"]
+                return _Endpoint(client, port.binding, address)
     raise ConfigurationError(
         f"target {target.name}: no port {target.port or '(any)'} with operation "
         f"{target.operation} in {target.wsdl}"
