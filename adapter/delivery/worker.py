@@ -156,6 +156,8 @@ class DeliveryWorker:
         scheduler.add_job(
             self._renew, "interval", seconds=LEASE_SECONDS / 3, id="lease"
         )
+        purge = self.runtime.authenticator.purge_nonces
+        scheduler.add_job(purge, "interval", minutes=10, id="nonces")
         scheduler.start()
         self.scheduler = scheduler
         self._schedule_pending()

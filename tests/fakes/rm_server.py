@@ -208,7 +208,9 @@ class FakeRM:
         password: str = "s3cret",
         dedupe: bool = False,
         realdata: Path | None = None,
+        port: int = 0,
     ) -> None:
+        self.port = port
         self.wsdl_path = wsdl_path or RM_REALDATA / "dataserver.wsdl"
         self.bundle = bundle or BUNDLE
         self.realdata = realdata or RM_REALDATA
@@ -404,7 +406,7 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, fake: FakeRM) -> None:
         self.fake = fake
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(("127.0.0.1", fake.port), _Handler)
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind does a reverse DNS lookup we do not need.
@@ -416,3 +418,40 @@ class _Server(ThreadingHTTPServer):
         logger.warning(
             "FakeRM handler failed for %s", client_address, exc_info=sys.exc_info()
         )
+
+
+def main() -> None:
+    """Run the fake by hand, e.g. for the README walkthrough."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.fakes.rm_server",
+        description="A stand-in TOTVS RM wsDataServer on 127.0.0.1 (for trying Ponte).",
+    )
+    parser.add_argument("--port", type=int, default=8051, help="default 8051")
+    parser.add_argument("--user", default="ponte", help="HTTP Basic user")
+    parser.add_argument("--password", default="s3cret", help="HTTP Basic password")
+    parser.add_argument(
+        "--script",
+        default="",
+        help="comma-separated answers to the first calls, e.g. http503,drop,accept",
+    )
+    args = parser.parse_args()
+    fake = FakeRM(user=args.user, password=args.password, port=args.port, dedupe=True)
+    if args.script:
+        fake.script(*args.script.split(","))
+    print(f"WSDL:     {fake.wsdl_url}\nendpoint: {fake.endpoint}\nCtrl-C stops.")
+    shown = 0
+    try:
+        while True:
+            time.sleep(1)
+            received = fake.received
+            for item in received[shown:]:
+                print(f"received SaveRecord message_id={item.message_id}")
+            shown = len(received)
+    except KeyboardInterrupt:
+        fake.close()
+
+
+if __name__ == "__main__":
+    main()
