@@ -106,12 +106,20 @@ class DeliveryWorker:
             if lease is not None and lease.holder == self.holder:
                 session.delete(lease)
 
-    def recover(self) -> int:
-        """Deliveries left in flight by a dead worker become due again."""
+    def recover(self, older_than: float = 0.0) -> int:
+        """Deliveries left in flight become due again.
+
+        At start-up every in-flight delivery was left by a dead worker. While
+        running, one whose outcome could not be recorded (the database was
+        briefly gone) is recovered once it is ``older_than`` seconds old.
+        """
         now = self.clock()
+        cutoff = now - dt.timedelta(seconds=older_than)
         with self.runtime.db.transaction() as session:
             stuck = session.scalars(
-                select(Delivery).where(Delivery.status == "in_flight")
+                select(Delivery).where(
+                    Delivery.status == "in_flight", Delivery.updated_at <= cutoff
+                )
             ).all()
             for delivery in stuck:
                 attempt = _open_attempt(session, delivery)
@@ -206,6 +214,7 @@ class DeliveryWorker:
 
     def run_due(self) -> int:
         """Attempt every delivery that is due now; returns how many were tried."""
+        self.recover(older_than=self._stale_after())
         with self.runtime.db.transaction() as session:
             due = session.scalars(
                 select(Delivery.id)
@@ -217,6 +226,10 @@ class DeliveryWorker:
                 .limit(100)
             ).all()
         return sum(1 for delivery_id in due if self.attempt(delivery_id))
+
+    def _stale_after(self) -> float:
+        timeouts = [t.timeout_seconds for t in self.runtime.settings.targets]
+        return 2 * max(timeouts, default=30.0) + 60
 
     def attempt(self, delivery_id: str) -> bool:
         """Make one attempt if the delivery is still due; False if it was not."""

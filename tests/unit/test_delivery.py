@@ -156,6 +156,19 @@ def test_interrupted_attempt_is_recovered_and_retried(runtime: Runtime) -> None:
     assert delivery_state(runtime) == ("delivered", 2, ["interrupted", "delivered"])
 
 
+def test_attempt_whose_outcome_was_lost_is_recovered_while_running(
+    runtime: Runtime,
+) -> None:
+    approved_order(runtime)
+    worker, _, clock = make_worker(runtime)
+    worker._claim(runtime_delivery_id(runtime))  # the outcome never gets recorded
+    clock.advance(60)
+    assert worker.run_due() == 0  # still within the call's time budget
+    clock.advance(120)
+    assert worker.run_due() == 1
+    assert delivery_state(runtime) == ("delivered", 2, ["interrupted", "delivered"])
+
+
 def runtime_delivery_id(runtime: Runtime) -> str:
     with runtime.db.transaction() as session:
         return session.scalars(select(Delivery.id)).one()
