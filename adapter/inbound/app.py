@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -142,59 +143,65 @@ class PonteWsgi:
         started = time.perf_counter()
         correlation_id = uuid.uuid4().hex
         body, problem = self._read_body(environ)
+        if problem is None:
+            problem = check_envelope(body)
         if problem is not None:
-            code, message = problem
-            self._audit_rejected(environ, code, message, correlation_id, started)
-            payload = fault_envelope(code, message, correlation_id)
-            log.info("soap op=- outcome=fault code=%s cid=%s", code, correlation_id)
-            return _xml(start_response, "500 Internal Server Error", payload)
+            return self._refuse(
+                environ, start_response, problem, correlation_id, started
+            )
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         _default_soap_action(environ)
-        status: list[str] = []
+        captured: list[tuple[str, list[tuple[str, str]]]] = []
 
-        def capture(code: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
-            status.append(code)
-            return start_response(code, headers, *rest)
+        def capture(code: str, headers: list[tuple[str, str]], *_: Any) -> Any:
+            captured.append((code, headers))
+            return lambda data: None  # spyne returns its body; nothing is written early
 
-        result = list(self.spyne(environ, capture))
-        if not environ.get(AUDITED):
-            ok = bool(status) and status[0].startswith("200")
-            self._audit_rejected(
-                environ,
-                "Client.Request" if not ok else "-",
-                "rejected by the SOAP layer",
-                correlation_id,
-                started,
-                outcome="ok" if ok else "fault",
-            )
-        return result
+        result = b"".join(self.spyne(environ, capture))
+        status, headers = captured[0]
+        if environ.get(AUDITED) or status.startswith("200"):
+            start_response(status, headers)
+            return [result]
+        # spyne refused the request before any operation ran (schema, routing).
+        return self._refuse(
+            environ, start_response, spyne_fault(result), correlation_id, started
+        )
+
+    def _refuse(
+        self,
+        environ: Environ,
+        start_response: StartResponse,
+        problem: tuple[str, str],
+        correlation_id: str,
+        started: float,
+    ) -> Iterable[bytes]:
+        code, message = problem
+        self._audit_rejected(environ, code, message, correlation_id, started)
+        log.info("soap op=- outcome=fault code=%s cid=%s", code, correlation_id)
+        payload = fault_envelope(code, message, correlation_id)
+        return _xml(start_response, "500 Internal Server Error", payload)
 
     def _read_body(self, environ: Environ) -> tuple[bytes, tuple[str, str] | None]:
+        """The whole body, Content-Length or chunked, refused past the limit."""
         try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
+            length = int(environ.get("CONTENT_LENGTH") or -1)
         except ValueError:
             return b"", ("Client.Request", "Content-Length is not a number")
+        too_large = (
+            "Client.TooLarge",
+            f"the request body exceeds {self.max_body} bytes",
+        )
         if length > self.max_body:
-            return b"", (
-                "Client.TooLarge",
-                f"the request body exceeds {self.max_body} bytes",
-            )
-        body = environ["wsgi.input"].read(length) if length else b""
+            return b"", too_large
+        stream = environ["wsgi.input"]
+        body = (
+            stream.read(length) if length >= 0 else _read_all(stream, self.max_body + 1)
+        )
+        if len(body) > self.max_body:
+            return b"", too_large
         if not body:
             return b"", ("Client.Request", "the request body is empty")
-        try:
-            root = etree.fromstring(body, safe_parser())
-        except etree.XMLSyntaxError as exc:
-            return body, (
-                "Client.XMLSyntax",
-                f"the request is not well-formed XML: {exc}",
-            )
-        if root.getroottree().docinfo.doctype:
-            return body, (
-                "Client.DTDForbidden",
-                "a DOCTYPE is not allowed in a SOAP request",
-            )
         return body, None
 
     def _audit_rejected(
@@ -224,6 +231,59 @@ class PonteWsgi:
                 )
         except Exception:
             log.exception("audit write failed cid=%s", correlation_id)
+
+
+_SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
+_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
+_LXML_PREFIX = re.compile(r"^<string>:\d+:\d+:ERROR:[A-Z]+:[A-Z_]+: ")
+
+
+def check_envelope(body: bytes) -> tuple[str, str] | None:
+    """Refuse, before spyne, what spyne would answer badly or not at all."""
+    try:
+        root = etree.fromstring(body, safe_parser())
+    except etree.XMLSyntaxError as exc:
+        if _DOCTYPE.search(body[:65536]):
+            return "Client.DTDForbidden", "a DOCTYPE is not allowed in a SOAP request"
+        return "Client.XMLSyntax", (
+            f"the request is not well-formed XML (line {exc.lineno}): {exc.msg}"
+        )
+    if root.getroottree().docinfo.doctype:
+        return "Client.DTDForbidden", "a DOCTYPE is not allowed in a SOAP request"
+    if root.tag == f"{{{_SOAP12_ENV}}}Envelope":
+        return "VersionMismatch", "only SOAP 1.1 envelopes are accepted at /soap/v1"
+    if root.tag != f"{{{SOAP11_ENV}}}Envelope":
+        return "Client.Request", "the request is not a SOAP 1.1 Envelope"
+    body_el = root.find(f"{{{SOAP11_ENV}}}Body")
+    if body_el is None or len([c for c in body_el if isinstance(c.tag, str)]) != 1:
+        return "Client.Request", "the SOAP Body must hold exactly one operation element"
+    return None
+
+
+def spyne_fault(response: bytes) -> tuple[str, str]:
+    """The code and message of a fault spyne wrote, without spyne's prefixes."""
+    try:
+        root = etree.fromstring(response, safe_parser())
+    except etree.XMLSyntaxError:
+        return "Server.Internal", "the request could not be processed"
+    code = root.findtext(f".//{{{SOAP11_ENV}}}Fault/faultcode") or "Server.Internal"
+    message = root.findtext(f".//{{{SOAP11_ENV}}}Fault/faultstring") or ""
+    code = code.split(":", 1)[-1]
+    message = _LXML_PREFIX.sub("", message.strip())
+    return code, message or "the request was refused"
+
+
+def _read_all(stream: Any, limit: int) -> bytes:
+    """Read a body without Content-Length (chunked), at most ``limit`` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = stream.read(min(65536, limit - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 def _default_soap_action(environ: Environ) -> None:
