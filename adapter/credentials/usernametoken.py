@@ -96,14 +96,26 @@ class Authenticator:
         now = now or dt.datetime.now(dt.UTC)
         token = read_token(header)
         self._check_freshness(header, token, now)
-        with self._db.transaction() as session:
-            user = find_user(session, token.username)
-            if user is None or not self._password_ok(user, token):
-                raise AuthenticationError(_REFUSED + ": wrong user name or password")
-            record = UserRecord(user.name, user.role)
-        if token.nonce is not None:
-            self._remember_nonce(token, now)
-        return record
+        try:
+            # One transaction: the nonce is stored only for a good password,
+            # and a second use of it fails on the primary key (a replay).
+            with self._db.transaction() as session:
+                user = find_user(session, token.username)
+                if user is None or not self._password_ok(user, token):
+                    raise AuthenticationError(
+                        _REFUSED + ": wrong user name or password"
+                    )
+                if token.nonce is not None:
+                    nonce = base64.b64encode(token.nonce).decode()
+                    session.add(
+                        UsedNonce(user_name=user.name, nonce=nonce, seen_at=now)
+                    )
+                    session.flush()
+                return UserRecord(user.name, user.role)
+        except IntegrityError:
+            raise AuthenticationError(
+                _REFUSED + ": the nonce was already used (replay)"
+            ) from None
 
     def _check_freshness(
         self, header: etree._Element | None, token: Token, now: dt.datetime
@@ -131,19 +143,6 @@ class Authenticator:
             assert token.nonce is not None and token.created is not None
             return self._vault.check_digest(user, digest, token.nonce, token.created)
         return self._vault.check_text(user, token.password)
-
-    def _remember_nonce(self, token: Token, now: dt.datetime) -> None:
-        """Store the nonce in its own transaction; a second use is a replay."""
-        nonce = base64.b64encode(token.nonce or b"").decode()
-        try:
-            with self._db.transaction() as session:
-                session.add(
-                    UsedNonce(user_name=token.username, nonce=nonce, seen_at=now)
-                )
-        except IntegrityError:
-            raise AuthenticationError(
-                _REFUSED + ": the nonce was already used (replay)"
-            ) from None
 
     def purge_nonces(self, now: dt.datetime | None = None) -> int:
         """Forget nonces older than twice the window; returns how many."""
