@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from adapter import __version__
 from adapter.config import Settings, load_settings
 from adapter.errors import PonteError
 
@@ -32,6 +33,7 @@ pass_obj = click.make_pass_decorator(_Obj)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ponte")
 @click.option(
     "--config",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -43,19 +45,38 @@ pass_obj = click.make_pass_decorator(_Obj)
 def cli(ctx: click.Context, config: Path | None) -> None:
     """Ponte: SOAP/XML integration adapter for legal departments.
 
-    Inbound, ERPs call the SOAP service (``ponte serve``). Outbound, approved
+    Inbound, ERPs call the SOAP service (ponte serve). Outbound, approved
     payment orders are delivered to the configured targets by the delivery
     worker, signed and retried until they succeed or are parked.
+
+    --config goes before the command: ponte --config ponte.toml serve.
     """
     ctx.obj = _Obj(config)
 
 
-def _runtime(obj: _Obj) -> Any:
+def _runtime(obj: _Obj, *, existing: bool = False) -> Any:
+    """Build the runtime; ``existing`` refuses to create a new SQLite database.
+
+    Read-only commands use it, so that running one in the wrong folder says so
+    instead of quietly creating an empty database there.
+    """
+    from sqlalchemy.engine import make_url
+
     from adapter.logs import setup_logging
     from adapter.runtime import build_runtime
 
-    setup_logging(obj.settings.log_level)
-    return build_runtime(obj.settings)
+    settings = obj.settings
+    url = make_url(settings.database_url)
+    sqlite_file = url.database if url.get_backend_name() == "sqlite" else None
+    if existing and sqlite_file and not Path(sqlite_file).exists():
+        found = Path("ponte.toml")
+        where = obj.config or (found if found.exists() else "no ponte.toml here")
+        raise click.ClickException(
+            f"no Ponte database at {sqlite_file} ({where}); run this in the "
+            "folder of your ponte.toml or pass --config FILE before the command"
+        )
+    setup_logging(settings.log_level)
+    return build_runtime(settings)
 
 
 @cli.command()
@@ -86,6 +107,10 @@ def serve(
     )
     settings = settings.model_copy(update={"server": server})
     runtime = _runtime(obj)
+    if not no_worker:
+        from adapter.delivery.worker import DeliveryWorker
+
+        DeliveryWorker(runtime).prepare()  # a bad target stops us here, not later
     runtime.db.dispose()  # each gunicorn worker opens its own connections
     GunicornServer(settings, obj.config, with_worker=not no_worker).run()
 
@@ -93,7 +118,7 @@ def serve(
 @cli.command()
 @pass_obj
 def worker(obj: _Obj) -> None:
-    """Run the delivery worker (one per database; others wait on standby)."""
+    """Run the delivery worker (one per database; a second one waits)."""
     from adapter.delivery.worker import DeliveryWorker
 
     delivery = DeliveryWorker(_runtime(obj))
@@ -118,11 +143,13 @@ def users() -> None:
     "--role",
     required=True,
     type=click.Choice(["admin", "finance_erp", "hr_system", "auditor"]),
-    help="What the user may call.",
+    help="finance_erp and admin: every operation; hr_system: UpsertParty and "
+    "GetParty; auditor: the Get operations only.",
 )
 @click.option(
     "--password",
-    help="At least 12 characters. Prompted (hidden, twice) when omitted.",
+    help="At least 12 characters. Prompted (hidden, twice) when omitted; give it "
+    "here where there is no terminal.",
 )
 @pass_obj
 def users_add(obj: _Obj, name: str, role: str, password: str | None) -> None:
@@ -159,10 +186,13 @@ def users_list(obj: _Obj) -> None:
     """List users and their roles."""
     from adapter.credentials.users import list_users
 
-    runtime = _runtime(obj)
+    runtime = _runtime(obj, existing=True)
     with runtime.db.transaction() as session:
-        for record in list_users(session):
-            click.echo(f"{record.name}\t{record.role}")
+        records = list_users(session)
+    if not records:
+        click.echo("no users yet: ponte users add NAME --role ROLE")
+    for record in records:
+        click.echo(f"{record.name}\t{record.role}")
 
 
 @cli.group()
@@ -203,16 +233,30 @@ def audit() -> None:
 
 
 @audit.command("list")
-@click.option("--limit", default=20, show_default=True, help="How many entries.")
+@click.option(
+    "--limit",
+    default=20,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="How many entries.",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @pass_obj
 def audit_list(obj: _Obj, limit: int, as_json: bool) -> None:
     """Show the latest audit entries, newest first."""
     from adapter.audit.writer import latest
 
-    runtime = _runtime(obj)
+    runtime = _runtime(obj, existing=True)
     with runtime.db.transaction() as session:
-        for e in latest(session, limit):
+        entries = latest(session, limit)
+        if not entries and not as_json:
+            click.echo("no audit entries yet")
+        elif not as_json:
+            click.echo(
+                "id  at  actor  channel  action  record  outcome  fault  ms"
+                "  correlation"
+            )
+        for e in entries:
             row = {
                 "id": e.id,
                 "at": e.at.isoformat(timespec="seconds"),
@@ -222,7 +266,7 @@ def audit_list(obj: _Obj, limit: int, as_json: bool) -> None:
                 "record": f"{e.record_type}:{e.record_id}" if e.record_type else "-",
                 "outcome": e.outcome,
                 "fault": e.fault_code or "-",
-                "ms": e.duration_ms,
+                "ms": e.duration_ms if e.duration_ms is not None else "-",
                 "correlation": e.correlation_id or "-",
             }
             if as_json:
@@ -239,9 +283,11 @@ def deliveries() -> None:
 
 @deliveries.command("list")
 @click.option(
-    "--status", type=click.Choice(["pending", "in_flight", "delivered", "parked"])
+    "--status",
+    type=click.Choice(["pending", "in_flight", "delivered", "parked"]),
+    help="Only deliveries in this state (parked ones wait for an operator).",
 )
-@click.option("--limit", default=20, show_default=True)
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100_000))
 @pass_obj
 def deliveries_list(obj: _Obj, status: str | None, limit: int) -> None:
     """Show deliveries, newest first."""
@@ -249,12 +295,17 @@ def deliveries_list(obj: _Obj, status: str | None, limit: int) -> None:
 
     from adapter.storage.models import Delivery
 
-    runtime = _runtime(obj)
+    runtime = _runtime(obj, existing=True)
     with runtime.db.transaction() as session:
         query = select(Delivery).order_by(Delivery.created_at.desc()).limit(limit)
         if status:
             query = query.where(Delivery.status == status)
-        for d in session.scalars(query):
+        rows = session.scalars(query).all()
+        if not rows:
+            click.echo(f"no {status or ''} deliveries".replace("  ", " "))
+        else:
+            click.echo("delivery  target  event  status  attempts  result  last error")
+        for d in rows:
             click.echo(
                 f"{d.id}  {d.target}  {d.event.type}  {d.status}"
                 f"  attempts={d.attempt_count}  result={d.result or '-'}"

@@ -15,7 +15,7 @@ import secrets
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -23,6 +23,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from adapter.domain.events import EVENT_TYPES
 from adapter.errors import ConfigurationError
 
 
@@ -109,7 +110,16 @@ class TargetSettings(_Frozen):
     )
     auth: TargetAuth = TargetAuth()
     signing_key: str | None = Field(None, description="Id of a [[signing_keys]].")
-    timeout_seconds: float = 30.0
+    timeout_seconds: float = Field(30.0, gt=0)
+
+    @field_validator("events")
+    @classmethod
+    def _known_events(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(value) - EVENT_TYPES)
+        if unknown:
+            known = ", ".join(sorted(EVENT_TYPES))
+            raise ValueError(f"unknown event type {', '.join(unknown)}; known: {known}")
+        return value
 
 
 class DeliverySettings(_Frozen):
@@ -206,6 +216,26 @@ def _config_path() -> Path | None:
     return default if default.exists() else None
 
 
+def _where(loc: tuple[Any, ...]) -> str:
+    """``targets[2].mapping`` rather than pydantic's ``targets.2.mapping``."""
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int) and parts:
+            parts[-1] += f"[{item}]"
+        else:
+            parts.append(str(item))
+    return ".".join(parts) or "(file)"
+
+
+def _say(error: Any) -> str:
+    kind, message = error.get("type", ""), str(error.get("msg", ""))
+    if kind == "extra_forbidden":
+        return "unknown setting (see the configuration reference in the README)"
+    if kind in {"tuple_type", "list_type"}:
+        return 'must be an array, e.g. ["a", "b"]'
+    return message.removeprefix("Value error, ")
+
+
 def _resolve(base: Path, value: Path) -> Path:
     return value if value.is_absolute() else (base / value).resolve()
 
@@ -219,6 +249,12 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
     _CONFIG_OVERRIDE = path
     try:
         settings = Settings(**overrides)
+    except ValidationError as exc:
+        source = _config_path() or "defaults"
+        problems = "\n".join(f"  {_where(e['loc'])}: {_say(e)}" for e in exc.errors())
+        raise ConfigurationError(
+            f"invalid configuration in {source}:\n{problems}"
+        ) from exc
     except ValueError as exc:
         source = _config_path() or "defaults"
         raise ConfigurationError(f"invalid configuration in {source}: {exc}") from exc

@@ -1,10 +1,11 @@
-"""``ponte serve``: gunicorn workers for SOAP plus one delivery-worker process."""
+"""``ponte serve``: gunicorn workers for SOAP plus one supervised delivery worker."""
 
 from __future__ import annotations
 
 import logging
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,56 @@ from adapter.config import Settings
 
 log = logging.getLogger("ponte.serve")
 
+RESTART_DELAYS = (5.0, 10.0, 30.0, 60.0)
+
+
+class WorkerSupervisor:
+    """Runs ``ponte worker`` as a child process and restarts it when it dies.
+
+    A delivery worker that exits (a database outage, a crash) is started
+    again after 5 s, then 10 s, 30 s and every 60 s, each time with a log line,
+    so that approvals never wait in the outbox unnoticed.
+    """
+
+    def __init__(self, config_path: Path | None) -> None:
+        self.command = [sys.executable, "-m", "adapter"]
+        if config_path is not None:
+            self.command += ["--config", str(config_path)]
+        self.command.append("worker")
+        self.process: subprocess.Popen[bytes] | None = None
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name="supervisor", daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        failures = 0
+        while not self._stopping.is_set():
+            self.process = subprocess.Popen(self.command)  # noqa: S603
+            log.info("delivery worker started pid=%d", self.process.pid)
+            code = self.process.wait()
+            if self._stopping.is_set():
+                return
+            delay = RESTART_DELAYS[min(failures, len(RESTART_DELAYS) - 1)]
+            failures += 1
+            log.error(
+                "delivery worker exited with code %s; restarting in %.0f s", code, delay
+            )
+            self._stopping.wait(delay)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        process = self.process
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
 
 class GunicornServer(BaseApplication):
     """Each gunicorn worker builds its own runtime after the fork."""
@@ -22,9 +73,7 @@ class GunicornServer(BaseApplication):
         self, settings: Settings, config_path: Path | None, with_worker: bool
     ) -> None:
         self.settings = settings
-        self.config_path = config_path
-        self.with_worker = with_worker
-        self.worker_process: subprocess.Popen[bytes] | None = None
+        self.supervisor = WorkerSupervisor(config_path) if with_worker else None
         super().__init__()
 
     def load_config(self) -> None:
@@ -53,22 +102,11 @@ class GunicornServer(BaseApplication):
         return create_app(build_runtime(self.settings, prepare=False))
 
     def _when_ready(self, _arbiter: Any) -> None:
-        log.info(
-            "SOAP at %s (WSDL at %s?wsdl)",
-            self.settings.server.soap_url,
-            self.settings.server.soap_url,
-        )
-        if self.with_worker:
-            command = [sys.executable, "-m", "adapter", "worker"]
-            if self.config_path is not None:
-                command[3:3] = ["--config", str(self.config_path)]
-            self.worker_process = subprocess.Popen(command)  # noqa: S603
-            log.info("delivery worker started pid=%d", self.worker_process.pid)
+        url = self.settings.server.soap_url
+        log.info("SOAP at %s (WSDL at %s?wsdl, health at /health)", url, url)
+        if self.supervisor is not None:
+            self.supervisor.start()
 
     def _on_exit(self, _arbiter: Any) -> None:
-        if self.worker_process is not None and self.worker_process.poll() is None:
-            self.worker_process.terminate()
-            try:
-                self.worker_process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.worker_process.kill()
+        if self.supervisor is not None:
+            self.supervisor.stop()

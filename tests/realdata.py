@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 # tests/realdata.py -> tests -> repository -> the folder that holds both.
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 
 
 def require(subfolder: str) -> Path:
     """Return ``REALDATA / subfolder``; skip the calling module when it is absent."""
+    import pytest  # here, so that the runnable fake RM needs no test tools
+
     path = REALDATA / subfolder
     if not path.is_dir():
         pytest.skip(f"real data {path} is not available", allow_module_level=True)

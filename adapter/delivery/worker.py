@@ -27,16 +27,28 @@ from adapter.app import reactions
 from adapter.audit.writer import AuditRecord
 from adapter.config import TargetSettings
 from adapter.delivery.policy import Outcome, RetryPolicy, Verdict, classify_error
-from adapter.errors import ConfigurationError, MappingError, PonteError
+from adapter.errors import (
+    ConfigurationError,
+    ContractError,
+    MappingError,
+    PonteError,
+)
 from adapter.mappings.xslt import Mapping
 from adapter.outbound.caller import SoapCaller
 from adapter.outbound.profiles import PROFILES
+from adapter.outbound.wsdl import is_remote
 from adapter.runtime import Runtime
-from adapter.storage.models import Attempt, Delivery, SchedulerLease
+from adapter.storage.models import (
+    DELIVERY_LEASE as LEASE_NAME,
+)
+from adapter.storage.models import (
+    Attempt,
+    Delivery,
+    SchedulerLease,
+)
 
 log = logging.getLogger("ponte.delivery")
 
-LEASE_NAME = "delivery-worker"
 LEASE_SECONDS = 30.0
 Clock = Callable[[], dt.datetime]
 
@@ -72,14 +84,31 @@ class DeliveryWorker:
     # Start-up
 
     def prepare(self) -> None:
-        """Compile every mapping and load every target now, not mid-delivery."""
+        """Check every target now, not mid-delivery.
+
+        Mappings, keys and credentials must be right: any error is raised as
+        a ``ConfigurationError`` naming the target. A WSDL that cannot be
+        fetched from its host is only a warning: the host may be down, and
+        the first delivery loads it again (and is retried if it still fails).
+        """
         for target in self.runtime.settings.targets:
-            self.mappings[target.name] = Mapping.load(target.mapping)
-            if target.profile not in PROFILES:
-                raise ConfigurationError(
-                    f"target {target.name}: unknown profile {target.profile}"
-                )
+            try:
+                self._prepare_target(target)
+            except PonteError as exc:
+                raise ConfigurationError(f"target {target.name}: {exc}") from exc
+
+    def _prepare_target(self, target: TargetSettings) -> None:
+        self.mappings[target.name] = Mapping.load(target.mapping)
+        if target.profile not in PROFILES:
+            raise ConfigurationError(f"unknown profile {target.profile}")
+        target.auth.basic_password()
+        self.caller.prepare_key(target)
+        try:
             self.caller.prepare(target)
+        except ContractError as exc:
+            if not is_remote(target.wsdl):
+                raise
+            log.warning("target %s: WSDL not loaded yet: %s", target.name, exc)
 
     def acquire_lease(self) -> bool:
         """Take or renew the one-worker lease; False while another holds it."""
@@ -99,6 +128,11 @@ class DeliveryWorker:
             lease.holder = self.holder
             lease.expires_at = expires
             return True
+
+    def lease_holder(self) -> str | None:
+        with self.runtime.db.transaction() as session:
+            lease = session.get(SchedulerLease, LEASE_NAME)
+            return lease.holder if lease is not None else None
 
     def release_lease(self) -> None:
         with self.runtime.db.transaction() as session:
@@ -139,11 +173,19 @@ class DeliveryWorker:
         """Prepare, take the lease, recover and start the timers."""
         self.prepare()
         while not self.acquire_lease():
-            if not wait_for_lease or self._stopped.wait(LEASE_SECONDS / 3):
+            holder = self.lease_holder()
+            if not wait_for_lease:
                 raise ConfigurationError(
-                    "another delivery worker holds the lease for this database"
+                    f"delivery worker {holder} holds the lease for this database"
                 )
-            log.info("standby: another delivery worker holds the lease")
+            log.info(
+                "standby: delivery worker %s holds the lease; taking over when it "
+                "stops or its lease expires (%.0f s)",
+                holder,
+                LEASE_SECONDS,
+            )
+            if self._stopped.wait(LEASE_SECONDS / 3):
+                raise ConfigurationError("stopped while on standby")
         self.recover()
         scheduler = BackgroundScheduler(
             timezone=dt.UTC,
@@ -180,6 +222,7 @@ class DeliveryWorker:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)
             self.scheduler = None
+            log.info("delivery worker stopped holder=%s", self.holder)
         self.release_lease()
 
     def _renew(self) -> None:

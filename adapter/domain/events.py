@@ -11,6 +11,7 @@ from lxml import etree
 
 EVENTS_NS = "urn:ponte:events:v1"
 PAYMENT_ORDER_APPROVED = "payment_order.approved"
+EVENT_TYPES = frozenset({PAYMENT_ORDER_APPROVED})
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ requests that never reach an operation.
 
 from __future__ import annotations
 
+import datetime
 import io
+import json
 import logging
 import re
 import time
@@ -26,6 +28,7 @@ from adapter.audit.writer import AuditRecord
 from adapter.inbound.service import AUDITED, LegalSoapService
 from adapter.inbound.types import TNS
 from adapter.runtime import Runtime
+from adapter.storage.models import DELIVERY_LEASE, SchedulerLease
 from adapter.xmlutil import SOAP11_ENV, safe_parser
 
 log = logging.getLogger("ponte.inbound")
@@ -137,7 +140,7 @@ class PonteWsgi:
     ) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "").rstrip("/") or "/"
         if path == "/health":
-            return _plain(start_response, "200 OK", b"ok\n")
+            return self._health(start_response)
         if path != SOAP_PATH:
             return _plain(
                 start_response, "404 Not Found", b"not found; SOAP is at /soap/v1\n"
@@ -145,6 +148,17 @@ class PonteWsgi:
         if environ.get("REQUEST_METHOD") != "POST":
             return self.spyne(environ, start_response)
         return self._post(environ, start_response)
+
+    def _health(self, start_response: StartResponse) -> Iterable[bytes]:
+        """200 while the database answers; says whether a delivery worker runs."""
+        try:
+            worker = delivery_worker_state(self.runtime)
+        except Exception:
+            log.exception("health check: the database does not answer")
+            body = b'{"database": "unavailable"}\n'
+            return _json(start_response, "503 Service Unavailable", body)
+        text = json.dumps({"database": "ok", "delivery_worker": worker})
+        return _json(start_response, "200 OK", text.encode() + b"\n")
 
     def _post(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
@@ -296,6 +310,24 @@ def _read_all(stream: Any, limit: int) -> bytes:
 def _default_soap_action(environ: Environ) -> None:
     """A missing SOAPAction is fine: spyne routes on the body element."""
     environ.setdefault("HTTP_SOAPACTION", '""')
+
+
+def delivery_worker_state(runtime: Runtime) -> str:
+    """``running`` while a worker holds a fresh lease, else ``stopped``."""
+    if not runtime.settings.targets:
+        return "no targets configured"
+    now = datetime.datetime.now(datetime.UTC)
+    with runtime.db.transaction() as session:
+        lease = session.get(SchedulerLease, DELIVERY_LEASE)
+        return "running" if lease is not None and lease.expires_at > now else "stopped"
+
+
+def _json(start_response: StartResponse, status: str, body: bytes) -> list[bytes]:
+    start_response(
+        status,
+        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+    )
+    return [body]
 
 
 def _plain(start_response: StartResponse, status: str, body: bytes) -> list[bytes]:

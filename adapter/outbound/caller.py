@@ -57,8 +57,11 @@ class SoapCaller:
         self._lock = threading.Lock()
 
     def prepare(self, target: TargetSettings) -> None:
-        """Load the target's WSDL and key now, so errors show at start-up."""
+        """Load the target's WSDL now, so errors show at start-up."""
         self._endpoint(target)
+
+    def prepare_key(self, target: TargetSettings) -> None:
+        """Load the target's signing key now."""
         if target.signing_key:
             self._key(target.signing_key)
 

@@ -187,6 +187,9 @@ class AuditEntry(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
+DELIVERY_LEASE = "delivery-worker"
+
+
 class SchedulerLease(Base):
     """Held by the one delivery worker allowed to run per database."""
 

@@ -34,6 +34,9 @@ class FakeCaller:
     def prepare(self, target: TargetSettings) -> None:
         pass
 
+    def prepare_key(self, target: TargetSettings) -> None:
+        pass
+
     def call(
         self, target: TargetSettings, params: dict[str, str], *, message_id: str
     ) -> CallResult:
