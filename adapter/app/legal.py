@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapter.app.context import CallContext
-from adapter.audit.writer import AuditRecord, AuditSink
+from adapter.audit.writer import AuditSink
 from adapter.domain import events
 from adapter.domain.identifiers import mask_tax_id
 from adapter.domain.parties import PartyInput
@@ -314,21 +314,10 @@ class LegalService:
         record_id: str,
         detail: dict[str, Any],
     ) -> None:
-        self._audit.record(
-            session,
-            AuditRecord(
-                actor=call.actor,
-                channel=call.channel,
-                action=call.operation,
-                outcome="ok",
-                record_type=record_type,
-                record_id=record_id,
-                correlation_id=call.correlation_id,
-                client_address=call.client_address,
-                duration_ms=call.elapsed_ms(),
-                detail=detail,
-            ),
+        entry = call.audit_record(
+            "ok", record_type=record_type, record_id=record_id, detail=detail
         )
+        self._audit.record(session, entry)
 
 
 def _masked(name: str, value: Any) -> Any:

@@ -24,7 +24,7 @@ from spyne import Application
 from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
 
-from adapter.audit.writer import AuditRecord
+from adapter.app.context import CallContext, audit_failure
 from adapter.inbound.service import AUDITED, LegalSoapService
 from adapter.inbound.types import TNS
 from adapter.runtime import Runtime
@@ -232,26 +232,16 @@ class PonteWsgi:
         message: str,
         correlation_id: str,
         started: float,
-        outcome: str = "fault",
     ) -> None:
-        try:
-            with self.runtime.db.transaction() as session:
-                self.runtime.audit.record(
-                    session,
-                    AuditRecord(
-                        actor="anonymous",
-                        channel="soap",
-                        action="-",
-                        outcome=outcome,
-                        fault_code=code if outcome == "fault" else None,
-                        correlation_id=correlation_id,
-                        client_address=environ.get("REMOTE_ADDR"),
-                        duration_ms=int((time.perf_counter() - started) * 1000),
-                        detail={"message": message},
-                    ),
-                )
-        except Exception:
-            log.exception("audit write failed cid=%s", correlation_id)
+        call = CallContext(
+            actor="anonymous",
+            channel="soap",
+            operation="-",
+            client_address=environ.get("REMOTE_ADDR"),
+            correlation_id=correlation_id,
+            started=started,
+        )
+        audit_failure(self.runtime.db, self.runtime.audit, call, code, message)
 
 
 _SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"

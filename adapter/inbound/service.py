@@ -14,9 +14,8 @@ from typing import Any, TypeVar
 from lxml import etree
 from spyne import Fault, ServiceBase, Unicode, rpc
 
-from adapter.app.context import CallContext
+from adapter.app.context import CallContext, audit_failure
 from adapter.app.legal import PartyView, PaymentOrderView
-from adapter.audit.writer import AuditRecord
 from adapter.credentials.roles import authorize
 from adapter.domain.parties import validate_party
 from adapter.domain.payments import validate_payment_order
@@ -106,25 +105,7 @@ def _fault(code: str, message: str, correlation_id: str) -> Fault:
 
 
 def _record_failure(runtime: Any, call: CallContext, code: str, message: str) -> None:
-    """A failed call is audited in its own transaction: its own work rolled back."""
-    try:
-        with runtime.db.transaction() as session:
-            runtime.audit.record(
-                session,
-                AuditRecord(
-                    actor=call.actor,
-                    channel=call.channel,
-                    action=call.operation,
-                    outcome="fault",
-                    fault_code=code,
-                    correlation_id=call.correlation_id,
-                    client_address=call.client_address,
-                    duration_ms=call.elapsed_ms(),
-                    detail={"message": message},
-                ),
-            )
-    except Exception:
-        log.exception("audit write failed cid=%s", call.correlation_id)
+    audit_failure(runtime.db, runtime.audit, call, code, message)
 
 
 def _party(view: PartyView) -> t.Party:

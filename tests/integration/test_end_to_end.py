@@ -191,7 +191,8 @@ def test_delivery_survives_a_worker_restart_exactly_once(
     worker = ponte.start("worker")
     client = erp_client(ponte)
     order_id = create_and_approve(client, "PO-3", "10.00")
-    wait_until(lambda: attempts(ponte, order_id), 30)
+    # Kill the worker between attempts: after the first one is recorded.
+    wait_until(lambda: [a[1] for a in attempts(ponte, order_id)] == ["retry"], 30)
 
     worker.kill()
     worker.wait(timeout=10)
