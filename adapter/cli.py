@@ -180,6 +180,31 @@ def users_add(obj: _Obj, name: str, role: str, password: str | None) -> None:
     click.echo(f"user {record.name} created with role {record.role}")
 
 
+@users.command("unlock")
+@click.argument("name")
+@pass_obj
+def users_unlock(obj: _Obj, name: str) -> None:
+    """Clear the lockout of NAME after repeated wrong passwords."""
+    from adapter.audit.writer import AuditRecord
+
+    runtime = _runtime(obj, existing=True)
+    if not runtime.authenticator.unlock(name):
+        raise click.ClickException(f"no user named {name}")
+    with runtime.db.transaction() as session:
+        runtime.audit.record(
+            session,
+            AuditRecord(
+                actor=getpass.getuser(),
+                channel="cli",
+                action="users.unlock",
+                outcome="ok",
+                record_type="user",
+                record_id=name,
+            ),
+        )
+    click.echo(f"user {name} unlocked")
+
+
 @users.command("list")
 @pass_obj
 def users_list(obj: _Obj) -> None:

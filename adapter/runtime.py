@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from adapter.app.legal import LegalService
 from adapter.audit.writer import AuditSink, AuditWriter
 from adapter.config import Settings
-from adapter.credentials.usernametoken import Authenticator
+from adapter.credentials.authenticator import Authenticator
 from adapter.credentials.users import PasswordVault
 from adapter.storage.db import Database
 

@@ -29,7 +29,7 @@ from adapter.inbound.service import AUDITED, LegalSoapService
 from adapter.inbound.types import TNS
 from adapter.runtime import Runtime
 from adapter.storage.models import DELIVERY_LEASE, SchedulerLease
-from adapter.xmlutil import SOAP11_ENV, safe_parser
+from adapter.xmlutil import SOAP11_ENV, WSA, WSSE, safe_parser
 
 log = logging.getLogger("ponte.inbound")
 
@@ -165,7 +165,10 @@ class PonteWsgi:
         correlation_id = uuid.uuid4().hex
         body, problem = self._read_body(environ)
         if problem is None:
-            problem = check_envelope(body)
+            prepared, problem = check_envelope(body)
+            if prepared is not body:
+                body = prepared
+                environ["CONTENT_TYPE"] = "text/xml; charset=utf-8"
         if problem is not None:
             return self._refuse(
                 environ, start_response, problem, correlation_id, started
@@ -249,26 +252,93 @@ _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _LXML_PREFIX = re.compile(r"^<string>:\d+:\d+:ERROR:[A-Z]+:[A-Z_]+: ")
 
 
-def check_envelope(body: bytes) -> tuple[str, str] | None:
-    """Refuse, before spyne, what spyne would answer badly or not at all."""
+Problem = tuple[str, str]
+_XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
+_MUST_UNDERSTAND = f"{{{SOAP11_ENV}}}mustUnderstand"
+# Header blocks Ponte processes (WS-Security) or accepts as information.
+_UNDERSTOOD = frozenset({WSSE, WSA, "http://schemas.xmlsoap.org/ws/2004/08/addressing"})
+
+
+def check_envelope(body: bytes) -> tuple[bytes, Problem | None]:
+    """Refuse, before spyne, what spyne would answer badly or not at all.
+
+    Returns the body to hand to spyne: the same bytes, or, when the request
+    has empty elements (which sloppy clients send for "no value"), the
+    envelope re-serialised as UTF-8 without them.
+    """
     try:
         root = etree.fromstring(body, safe_parser())
     except etree.XMLSyntaxError as exc:
         if _DOCTYPE.search(body[:65536]):
-            return "Client.DTDForbidden", "a DOCTYPE is not allowed in a SOAP request"
-        return "Client.XMLSyntax", (
-            f"the request is not well-formed XML (line {exc.lineno}): {exc.msg}"
+            return body, (
+                "Client.DTDForbidden",
+                "a DOCTYPE is not allowed in a SOAP request",
+            )
+        return body, (
+            "Client.XMLSyntax",
+            f"the request is not well-formed XML (line {exc.lineno}): {exc.msg}",
         )
+    problem = _envelope_problem(root)
+    if problem is not None:
+        return body, problem
+    operation = next(
+        c for c in root.find(f"{{{SOAP11_ENV}}}Body") if isinstance(c.tag, str)
+    )
+    if _drop_empty_elements(operation):
+        return etree.tostring(root, xml_declaration=True, encoding="UTF-8"), None
+    return body, None
+
+
+def _envelope_problem(root: etree._Element) -> Problem | None:
     if root.getroottree().docinfo.doctype:
         return "Client.DTDForbidden", "a DOCTYPE is not allowed in a SOAP request"
     if root.tag == f"{{{_SOAP12_ENV}}}Envelope":
         return "VersionMismatch", "only SOAP 1.1 envelopes are accepted at /soap/v1"
     if root.tag != f"{{{SOAP11_ENV}}}Envelope":
         return "Client.Request", "the request is not a SOAP 1.1 Envelope"
+    header = root.find(f"{{{SOAP11_ENV}}}Header")
+    for block in header if header is not None else ():
+        if not isinstance(block.tag, str):
+            continue
+        must = block.get(_MUST_UNDERSTAND) in ("1", "true")
+        if must and etree.QName(block).namespace not in _UNDERSTOOD:
+            return "MustUnderstand", f"header {block.tag} is not understood"
     body_el = root.find(f"{{{SOAP11_ENV}}}Body")
     if body_el is None or len([c for c in body_el if isinstance(c.tag, str)]) != 1:
         return "Client.Request", "the SOAP Body must hold exactly one operation element"
     return None
+
+
+def _drop_empty_elements(operation: etree._Element) -> bool:
+    """Remove empty and nil elements below ``operation``; True if any went."""
+    dropped = False
+    for element in reversed(list(operation.iterdescendants())):
+        if not isinstance(element.tag, str) or len(element):
+            continue
+        nil = element.get(_XSI_NIL) in ("true", "1")
+        empty = not (element.text or "").strip() and not _attributes_besides_nil(
+            element
+        )
+        if nil or empty:
+            parent = element.getparent()
+            if parent is not None:
+                _remove_keeping_tail(parent, element)
+                dropped = True
+    return dropped
+
+
+def _attributes_besides_nil(element: etree._Element) -> bool:
+    return any(name != _XSI_NIL for name in element.attrib)
+
+
+def _remove_keeping_tail(parent: etree._Element, element: etree._Element) -> None:
+    if element.tail and element.tail.strip():
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
 
 
 def spyne_fault(response: bytes) -> tuple[str, str]:

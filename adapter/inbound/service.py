@@ -52,7 +52,10 @@ def run_operation(ctx: Any, name: str, work: Callable[[CallContext], R]) -> R:
         environ[AUDITED] = True
     try:
         header = ctx.in_document.find(f"{{{SOAP11_ENV}}}Header")
-        user = runtime.authenticator.authenticate(header)
+        environ = getattr(ctx.transport, "req_env", None) or {}
+        user = runtime.authenticator.authenticate(
+            header, authorization=environ.get("HTTP_AUTHORIZATION")
+        )
         call = CallContext(
             actor=user.name,
             channel="soap",

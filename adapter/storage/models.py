@@ -60,6 +60,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))  # argon2id
     password_secret: Mapped[bytes] = mapped_column(LargeBinary)  # Fernet, for digest
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    first_failure_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
 
 class UsedNonce(Base):

@@ -1,4 +1,4 @@
-"""WS-Security UsernameToken checks, without HTTP."""
+"""Authentication checks (UsernameToken, HTTP Basic, lockout), without HTTP."""
 
 from __future__ import annotations
 
@@ -87,3 +87,48 @@ def test_old_nonces_are_purged_and_recent_ones_kept(auth) -> None:  # type: igno
     assert auth.purge_nonces(now=NOW + dt.timedelta(minutes=11)) == 1
     with pytest.raises(AuthenticationError, match="replay"):
         auth.authenticate(header(PASSWORD, nonce=b"new", created=later), now=later)
+
+
+def basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def test_http_basic_is_accepted_when_no_token_is_sent(auth) -> None:  # type: ignore[no-untyped-def]
+    user = auth.authenticate(None, now=NOW, authorization=basic("erp", PASSWORD))
+    assert user.name == "erp"
+    with pytest.raises(AuthenticationError, match="wrong user name or password"):
+        auth.authenticate(None, now=NOW, authorization=basic("erp", "nope-nope-nope"))
+    with pytest.raises(AuthenticationError, match="UsernameToken or HTTP Basic"):
+        auth.authenticate(None, now=NOW, authorization="Bearer abc")
+
+
+def test_repeated_failures_lock_the_user_even_with_the_right_password(auth) -> None:  # type: ignore[no-untyped-def]
+    for i in range(5):
+        with pytest.raises(AuthenticationError, match="wrong user name or password"):
+            auth.authenticate(header("wrong-password-x", nonce=b"f%d" % i), now=NOW)
+    with pytest.raises(AuthenticationError, match="locked after repeated failures"):
+        auth.authenticate(header(PASSWORD, nonce=b"ok-1"), now=NOW)
+    later = NOW + dt.timedelta(minutes=16)
+    assert auth.authenticate(header(PASSWORD, nonce=b"ok-2", created=later), now=later)
+
+
+def test_failures_spread_beyond_the_window_do_not_lock(auth) -> None:  # type: ignore[no-untyped-def]
+    for i in range(8):
+        moment = NOW + dt.timedelta(minutes=4 * i)
+        with pytest.raises(AuthenticationError, match="wrong"):
+            auth.authenticate(
+                header("wrong-password-x", nonce=b"s%d" % i, created=moment), now=moment
+            )
+        if i % 4 == 3:
+            auth.authenticate(
+                header(PASSWORD, nonce=b"g%d" % i, created=moment), now=moment
+            )
+
+
+def test_unlock_clears_a_lockout(auth) -> None:  # type: ignore[no-untyped-def]
+    for i in range(5):
+        with pytest.raises(AuthenticationError):
+            auth.authenticate(header("wrong-password-x", nonce=b"u%d" % i), now=NOW)
+    assert auth.unlock("erp") is True
+    assert auth.authenticate(header(PASSWORD, nonce=b"after"), now=NOW).name == "erp"
+    assert auth.unlock("nobody") is False

@@ -1,0 +1,205 @@
+"""Who is calling: WS-Security UsernameToken or HTTP Basic, with lockout.
+
+UsernameToken is checked for the password (PasswordText or PasswordDigest),
+the freshness of ``wsu:Created`` and ``wsu:Timestamp``, and a nonce seen
+before. HTTP Basic (what TOTVS clients send) checks the password alone.
+Repeated failures lock the user out for a while; the counters live in the
+users table, so every server process sees them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from dataclasses import dataclass
+
+from lxml import etree
+from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from adapter.credentials.usernametoken import (
+    Token,
+    parse_time,
+    read_token,
+)
+from adapter.credentials.users import PasswordVault, UserRecord, find_user
+from adapter.errors import AuthenticationError
+from adapter.storage.db import Database
+from adapter.storage.models import UsedNonce, User
+from adapter.xmlutil import WSSE, WSU
+
+_NS = {"wsse": WSSE, "wsu": WSU}
+_REFUSED = "the credentials were refused"
+
+
+@dataclass(frozen=True)
+class LockoutPolicy:
+    """``failures`` wrong passwords within ``window`` lock the user for ``lock``."""
+
+    failures: int = 5
+    window: dt.timedelta = dt.timedelta(minutes=15)
+    lock: dt.timedelta = dt.timedelta(minutes=15)
+
+
+class Authenticator:
+    """Checks callers against the users table; one per process."""
+
+    def __init__(
+        self,
+        db: Database,
+        vault: PasswordVault,
+        window_seconds: int,
+        lockout: LockoutPolicy | None = None,
+    ) -> None:
+        self._db = db
+        self._vault = vault
+        self._window = dt.timedelta(seconds=window_seconds)
+        self._lockout = lockout or LockoutPolicy()
+
+    def authenticate(
+        self,
+        header: etree._Element | None,
+        now: dt.datetime | None = None,
+        *,
+        authorization: str | None = None,
+    ) -> UserRecord:
+        """Return the user the SOAP header, or else HTTP Basic, proves.
+
+        ``authorization`` is the HTTP Authorization header, used only when the
+        SOAP header carries no UsernameToken. Raises ``AuthenticationError``.
+        """
+        now = now or dt.datetime.now(dt.UTC)
+        if _has_token(header) or not authorization:
+            token = read_token(header)
+            self._check_freshness(header, token, now)
+        else:
+            token = _basic_token(authorization)
+        return self._check_user(token, now)
+
+    def _check_user(self, token: Token, now: dt.datetime) -> UserRecord:
+        try:
+            # One transaction: the nonce is stored only for a good password,
+            # and a second use of it fails on the primary key (a replay).
+            with self._db.transaction() as session:
+                user = find_user(session, token.username)
+                if user is not None and _locked(user, now):
+                    raise AuthenticationError(
+                        f"user {user.name} is locked after repeated failures until "
+                        f"{user.locked_until:%Y-%m-%dT%H:%M:%SZ}"
+                    )
+                if user is None or not self._password_ok(user, token):
+                    failed = True
+                else:
+                    failed = False
+                    self._remember(session, user, token, now)
+                    return UserRecord(user.name, user.role)
+        except IntegrityError:
+            raise AuthenticationError(
+                _REFUSED + ": the nonce was already used (replay)"
+            ) from None
+        if failed:
+            self._count_failure(token.username, now)
+        raise AuthenticationError(_REFUSED + ": wrong user name or password")
+
+    def _remember(
+        self, session: Session, user: User, token: Token, now: dt.datetime
+    ) -> None:
+        if user.failed_logins:
+            user.failed_logins = 0
+            user.first_failure_at = None
+            user.locked_until = None
+        if token.nonce is not None:
+            nonce = base64.b64encode(token.nonce).decode()
+            session.add(UsedNonce(user_name=user.name, nonce=nonce, seen_at=now))
+            session.flush()
+
+    def _count_failure(self, username: str, now: dt.datetime) -> None:
+        """Count a wrong password in its own transaction; lock at the limit."""
+        policy = self._lockout
+        with self._db.transaction() as session:
+            user = find_user(session, username)
+            if user is None:
+                return
+            first = user.first_failure_at
+            if first is None or now - first > policy.window:
+                user.first_failure_at, user.failed_logins = now, 1
+            else:
+                user.failed_logins += 1
+            if user.failed_logins >= policy.failures:
+                user.locked_until = now + policy.lock
+
+    def unlock(self, username: str) -> bool:
+        """Clear a lockout (``ponte users unlock``); False for an unknown user."""
+        with self._db.transaction() as session:
+            result = session.execute(
+                update(User)
+                .where(User.name == username)
+                .values(failed_logins=0, first_failure_at=None, locked_until=None)
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+    def _check_freshness(
+        self, header: etree._Element | None, token: Token, now: dt.datetime
+    ) -> None:
+        if token.digest and (token.nonce is None or token.created is None):
+            raise AuthenticationError("PasswordDigest needs a Nonce and a Created")
+        if token.created is not None:
+            created = parse_time(token.created, "UsernameToken Created")
+            if abs(now - created) > self._window:
+                raise AuthenticationError(
+                    "UsernameToken Created is outside the allowed window of "
+                    f"{int(self._window.total_seconds())} s"
+                )
+        assert header is not None
+        expires = header.findtext("wsse:Security/wsu:Timestamp/wsu:Expires", None, _NS)
+        if expires is not None and parse_time(expires, "Timestamp Expires") < now:
+            raise AuthenticationError("the wsu:Timestamp has expired")
+
+    def _password_ok(self, user: User, token: Token) -> bool:
+        if token.digest:
+            try:
+                digest = base64.b64decode(token.password, validate=True)
+            except (binascii.Error, ValueError):
+                return False
+            assert token.nonce is not None and token.created is not None
+            return self._vault.check_digest(user, digest, token.nonce, token.created)
+        return self._vault.check_text(user, token.password)
+
+    def purge_nonces(self, now: dt.datetime | None = None) -> int:
+        """Forget nonces older than twice the window; returns how many."""
+        cutoff = (now or dt.datetime.now(dt.UTC)) - 2 * self._window
+        with self._db.transaction() as session:
+            result = session.execute(
+                delete(UsedNonce).where(UsedNonce.seen_at < cutoff)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _has_token(header: etree._Element | None) -> bool:
+    return header is not None and (
+        header.find("wsse:Security/wsse:UsernameToken", _NS) is not None
+    )
+
+
+def _locked(user: User, now: dt.datetime) -> bool:
+    return user.locked_until is not None and user.locked_until > now
+
+
+def _basic_token(authorization: str) -> Token:
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() != "basic":
+        raise AuthenticationError(
+            "a WS-Security UsernameToken or HTTP Basic credentials are required"
+        )
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        raise AuthenticationError("the HTTP Basic credentials are not base64") from None
+    username, sep, password = decoded.partition(":")
+    if not sep or not username:
+        raise AuthenticationError("the HTTP Basic credentials need user:password")
+    return Token(
+        username=username, password=password, digest=False, nonce=None, created=None
+    )
