@@ -6,7 +6,9 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from adapter.app.legal import LegalService
+from adapter.app.lawsuits import LawsuitService
+from adapter.app.legal import LegalService, utc_now
+from adapter.app.parties import PartyService
 from adapter.audit.writer import AuditSink, AuditWriter
 from adapter.config import Settings
 from adapter.credentials.authenticator import Authenticator
@@ -24,6 +26,8 @@ class Runtime:
     vault: PasswordVault
     authenticator: Authenticator
     legal: LegalService
+    parties: PartyService
+    lawsuits: LawsuitService
 
 
 def subscriptions_of(settings: Settings) -> Callable[[str], Sequence[str]]:
@@ -46,4 +50,6 @@ def build_runtime(
     vault = PasswordVault(settings.fernet_key())
     authenticator = Authenticator(db, vault, settings.security.timestamp_window_seconds)
     legal = LegalService(db, sink, subscriptions_of(settings))
-    return Runtime(settings, db, sink, vault, authenticator, legal)
+    parties = PartyService(db, sink, utc_now)
+    lawsuits = LawsuitService(db, sink, utc_now)
+    return Runtime(settings, db, sink, vault, authenticator, legal, parties, lawsuits)

@@ -1,4 +1,4 @@
-"""Parties and payment orders: the use cases behind the inbound operations."""
+"""Payment orders: the use cases behind their inbound operations."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from adapter.app.context import CallContext
 from adapter.audit.writer import AuditSink
 from adapter.domain import events
 from adapter.domain.identifiers import mask_tax_id
-from adapter.domain.parties import PartyInput
 from adapter.domain.payments import (
     PaymentOrderInput,
     PaymentStatus,
@@ -31,18 +30,6 @@ Clock = Callable[[], dt.datetime]
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-@dataclass(frozen=True)
-class PartyView:
-    id: str
-    source_system: str
-    external_id: str
-    kind: str
-    name: str
-    tax_id: str | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -65,19 +52,6 @@ class PaymentOrderView:
     approved_at: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime
-
-
-def party_view(row: Party) -> PartyView:
-    return PartyView(
-        row.id,
-        row.source_system,
-        row.external_id,
-        row.kind,
-        row.name,
-        row.tax_id,
-        row.created_at,
-        row.updated_at,
-    )
 
 
 def order_view(row: PaymentOrder) -> PaymentOrderView:
@@ -104,7 +78,7 @@ def order_view(row: PaymentOrder) -> PaymentOrderView:
 
 
 class LegalService:
-    """Parties and payment orders; each method is one transaction."""
+    """Payment orders; each method is one transaction."""
 
     def __init__(
         self,
@@ -119,76 +93,6 @@ class LegalService:
         self._subscriptions = subscriptions
         self._clock = clock
 
-    # Parties
-
-    def upsert_party(
-        self, call: CallContext, data: PartyInput
-    ) -> tuple[PartyView, str]:
-        """Create or change the party keyed by sourceSystem + externalId.
-
-        Returns the party and ``created``, ``updated`` or ``unchanged``.
-        """
-        with self._db.transaction() as session:
-            row = session.scalars(
-                select(Party).where(
-                    Party.source_system == data.source_system,
-                    Party.external_id == data.external_id,
-                )
-            ).one_or_none()
-            now = self._clock()
-            changes: dict[str, Any] = {}
-            if row is None:
-                row = Party(
-                    id=str(uuid.uuid4()),
-                    source_system=data.source_system,
-                    external_id=data.external_id,
-                    created_at=now,
-                )
-                session.add(row)
-                outcome = "created"
-            else:
-                outcome = "unchanged"
-            for name, value in (
-                ("kind", data.kind.value),
-                ("name", data.name),
-                ("tax_id", data.tax_id),
-            ):
-                if getattr(row, name, None) != value:
-                    changes[name] = _masked(name, value)
-                    setattr(row, name, value)
-            if changes and outcome == "unchanged":
-                outcome = "updated"
-            if changes:
-                row.updated_at = now
-            session.flush()
-            self._record(session, call, "party", row.id, {"result": outcome, **changes})
-            return party_view(row), outcome
-
-    def get_party(
-        self,
-        call: CallContext,
-        *,
-        party_id: str | None = None,
-        source_system: str | None = None,
-        external_id: str | None = None,
-    ) -> PartyView:
-        with self._db.transaction() as session:
-            if party_id:
-                row = session.get(Party, party_id)
-                key = f"id {party_id}"
-            else:
-                row = session.scalars(
-                    select(Party).where(
-                        Party.source_system == source_system,
-                        Party.external_id == external_id,
-                    )
-                ).one_or_none()
-                key = f"sourceSystem {source_system} and externalId {external_id}"
-            if row is None:
-                raise NotFoundError("id", "party", key)
-            self._record(session, call, "party", row.id, {})
-            return party_view(row)
-
     # Payment orders
 
     def create_payment_order(
@@ -201,7 +105,9 @@ class LegalService:
         """
         with self._db.transaction() as session:
             beneficiary = session.scalars(
-                select(Party).where(Party.tax_id == data.beneficiary_tax_id)
+                select(Party).where(
+                    Party.tax_id == data.beneficiary_tax_id, Party.deleted_at.is_(None)
+                )
             ).first()
             if beneficiary is None:
                 raise NotFoundError(

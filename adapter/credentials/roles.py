@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from adapter.errors import AuthorizationError, ValidationError
 
-READS = frozenset({"GetParty", "GetPaymentOrder"})
-FINANCE = READS | {"UpsertParty", "CreatePaymentOrder", "ApprovePaymentOrder"}
+PARTY_READS = frozenset({"GetParty", "QueryParties"})
+PARTY_WRITES = frozenset({"UpsertParty", "UpsertParties", "DeleteParty"})
+LAWSUIT_READS = frozenset({"GetLawsuit", "QueryLawsuits"})
+LAWSUIT_WRITES = frozenset({"UpsertLawsuit", "UpsertLawsuits", "DeleteLawsuit"})
+ORDER_READS = frozenset({"GetPaymentOrder"})
+ORDER_WRITES = frozenset({"CreatePaymentOrder", "ApprovePaymentOrder"})
+
+READS = PARTY_READS | LAWSUIT_READS | ORDER_READS
+EVERYTHING = READS | PARTY_WRITES | LAWSUIT_WRITES | ORDER_WRITES
 
 ROLES: dict[str, frozenset[str]] = {
-    "admin": FINANCE,
-    "finance_erp": FINANCE,
-    "hr_system": frozenset({"UpsertParty", "GetParty"}),
+    "admin": EVERYTHING,
+    "finance_erp": EVERYTHING,
+    "hr_system": PARTY_READS | PARTY_WRITES,
     "auditor": READS,
 }
 

@@ -47,18 +47,21 @@ Layout facts and the sources relied on
   field 8 of the previous type-7 record, and nothing for the first one. They
   disagree on hex case (upper vs lower), so the comparison ignores case and the
   previous hash is chained exactly as written. See ``type7_hash``.
-- Portaria 1510 (Anexo I): header 232 (ddmmaaaa dates, hhmm time), type 2 of 299,
-  type 3 of 34 (NSR, ``3``, ddmmaaaa, hhmm, PIS of 12), type 4 of 34, type 5 of
-  87, trailer of 46 (counts of types 2 to 5): positions per
-  ``mayconwisley/LeitorFiscal`` ``LeitorAEJ/AFD/Portaria_1510``, which also shows
-  a later revision with a 4-character CRC after the header (236), type 6 of 24
-  and a trailer of 55 that adds the type-6 count. Both revisions are accepted.
+- Portaria 1510 (Anexo I): field positions per ``mayconwisley/LeitorFiscal``
+  ``LeitorAEJ/AFD/Portaria_1510/*.cs``: header fields up to position 232
+  (ddmmaaaa dates, hhmm generation time) then a CRC in 233-236; type 2 of 299;
+  type 3 of 34 (NSR, ``3``, ddmmaaaa, hhmm, PIS of 12); type 4 of 34; type 5 of
+  87; type 6 of 24; trailer of 55 (counts of types 2 to 6, ``9`` at 55). The
+  header of 232 without CRC and the trailer of 46 without the type-6 count (the
+  2009 text as remembered, no source found here) are accepted as well.
 
 Choices where the sources are silent or disagree
 ------------------------------------------------
 - The chain links type-7 records only, skipping other types between them (the
   PostgreSQL store selects the previous type 7; the others say "registro
-  anterior" without a type).
+  anterior" without a type). A record chains from field 8 of the previous type-7
+  record of the right length as written, even when that record was refused, so
+  one altered punch refuses one line, and an altered hash refuses two.
 - A partial export may start after the REP's first type-7 record, whose hash is
   then not in the file. The first type-7 record that does not chain from the
   empty seed is therefore a warning, unless the file starts at NSR 1, where
@@ -249,7 +252,9 @@ def _judge_nsr(previous: int | None, nsr: int) -> tuple[bool, str] | None:
     """
     if previous is None or nsr == previous + 1:
         return None
-    return nsr <= previous, f"NSR {nsr:09d} is not the next after {previous:09d}"
+    if nsr <= previous:
+        return True, f"NSR {nsr:09d} repeats or goes back after {previous:09d}"
+    return False, f"NSR {nsr:09d} is not the next after {previous:09d}"
 
 
 def _first_link_is_strict(first_nsr: int | None) -> bool:
@@ -278,8 +283,8 @@ def _parse_dh(text: str) -> dt.datetime:
         raise _Refused(f"timestamp {text!r} is not AAAA-MM-ddThh:mm:00ZZZZZ")
     y, mo, d, h, mi, s, sign, oh, om = match.groups()
     try:
-        when = dt.datetime(int(y), int(mo), int(d), int(h), int(mi), int(s))
-        return when.replace(tzinfo=_offset(sign, oh, om))
+        zone = _offset(sign, oh, om)
+        return dt.datetime(int(y), int(mo), int(d), int(h), int(mi), int(s), 0, zone)
     except ValueError:
         raise _Refused(f"timestamp {text!r} is not a valid date and time") from None
 

@@ -12,15 +12,15 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from lxml import etree
-from spyne import Fault, ServiceBase, Unicode, rpc
+from spyne import Array, Fault, Integer, ServiceBase, Unicode, rpc
 
 from adapter.app.context import CallContext, audit_failure
-from adapter.app.legal import PartyView, PaymentOrderView
 from adapter.credentials.roles import authorize
-from adapter.domain.parties import validate_party
 from adapter.domain.payments import validate_payment_order
 from adapter.errors import PonteError, ValidationError
+from adapter.inbound import mapping as m
 from adapter.inbound import types as t
+from adapter.storage.paging import MAX_PAGE, Cursor, decode_cursor, page_size
 from adapter.xmlutil import SOAP11_ENV
 
 log = logging.getLogger("ponte.inbound")
@@ -111,85 +111,148 @@ def _record_failure(runtime: Any, call: CallContext, code: str, message: str) ->
     audit_failure(runtime.db, runtime.audit, call, code, message)
 
 
-def _party(view: PartyView) -> t.Party:
-    return t.Party(
-        id=view.id,
-        sourceSystem=view.source_system,
-        externalId=view.external_id,
-        kind=view.kind,
-        taxId=view.tax_id,
-        name=view.name,
-        createdAt=view.created_at,
-        updatedAt=view.updated_at,
-    )
+# How a record is named in Get and Delete: by Ponte's id or by the ERP's key.
+_KEY_ARGS = (Unicode(max_len=36), Unicode(max_len=40), Unicode(max_len=80))
+_KEY_NAMES = {
+    "record_id": "id",
+    "source_system": "sourceSystem",
+    "external_id": "externalId",
+}
+_PAGE_ARGS = {"where": "filter", "size": "pageSize", "cursor": "cursor"}
+_PAGE_SIZE = Integer(ge=1, le=MAX_PAGE)
 
 
-def _order(view: PaymentOrderView) -> t.PaymentOrder:
-    return t.PaymentOrder(
-        id=view.id,
-        sourceSystem=view.source_system,
-        externalId=view.external_id,
-        lawsuitNumber=view.lawsuit_number,
-        type=view.type,
-        beneficiaryId=view.beneficiary_id,
-        beneficiaryTaxId=view.beneficiary_tax_id,
-        amount=view.amount,
-        currency=view.currency,
-        dueDate=view.due_date,
-        costCenter=view.cost_center,
-        description=view.description,
-        status=view.status,
-        erpDocument=view.erp_document,
-        approvedBy=view.approved_by,
-        approvedAt=view.approved_at,
-        createdAt=view.created_at,
-        updatedAt=view.updated_at,
-    )
-
-
-def _required(value: t.ComplexModel | None, field: str) -> Any:
-    if value is None:
-        raise ValidationError(field, "is required")
-    return value
+def _page(size: int | None, cursor: str | None) -> tuple[Cursor | None, int]:
+    return decode_cursor(cursor), page_size(size)
 
 
 class LegalSoapService(ServiceBase):
-    """Parties and payment orders."""
+    """Parties, lawsuits and payment orders."""
+
+    # Parties
 
     @rpc(t.PartyInput.customize(min_occurs=1), _returns=t.UpsertPartyResult)
     def UpsertParty(ctx, party):
         def work(call: CallContext) -> t.UpsertPartyResult:
-            p = _required(party, "party")
-            data = validate_party(p.sourceSystem, p.externalId, p.kind, p.name, p.taxId)
-            view, outcome = _runtime(ctx).legal.upsert_party(call, data)
-            return t.UpsertPartyResult(party=_party(view), outcome=outcome)
+            data = m.party_data(m.required(party, "party"))
+            view, outcome = _runtime(ctx).parties.upsert(call, data)
+            return t.UpsertPartyResult(party=m.party_out(view), outcome=outcome)
 
         return run_operation(ctx, "UpsertParty", work)
 
     @rpc(
-        Unicode(max_len=36),
-        Unicode(max_len=40),
-        Unicode(max_len=80),
-        _returns=t.Party,
-        _in_arg_names={
-            "party_id": "id",
-            "source_system": "sourceSystem",
-            "external_id": "externalId",
-        },
+        Array(t.PartyInput.customize(nillable=False), member_name="party").customize(
+            min_occurs=1
+        ),
+        _returns=t.BulkResult,
     )
-    def GetParty(ctx, party_id, source_system, external_id):
+    def UpsertParties(ctx, parties):
+        def work(call: CallContext) -> t.BulkResult:
+            items = _runtime(ctx).parties.upsert_many(call, parties or [], m.party_data)
+            return m.bulk_out(items)
+
+        return run_operation(ctx, "UpsertParties", work)
+
+    @rpc(*_KEY_ARGS, _returns=t.Party, _in_arg_names=_KEY_NAMES)
+    def GetParty(ctx, record_id, source_system, external_id):
         def work(call: CallContext) -> t.Party:
-            if not party_id and not (source_system and external_id):
-                raise ValidationError("id", "give id, or sourceSystem and externalId")
-            view = _runtime(ctx).legal.get_party(
-                call,
-                party_id=party_id,
-                source_system=source_system,
-                external_id=external_id,
-            )
-            return _party(view)
+            party_id, key = m.record_key(record_id, source_system, external_id)
+            view = _runtime(ctx).parties.get(call, party_id=party_id, key=key)
+            return m.party_out(view)
 
         return run_operation(ctx, "GetParty", work)
+
+    @rpc(*_KEY_ARGS, _returns=t.Party, _in_arg_names=_KEY_NAMES)
+    def DeleteParty(ctx, record_id, source_system, external_id):
+        def work(call: CallContext) -> t.Party:
+            party_id, key = m.record_key(record_id, source_system, external_id)
+            view = _runtime(ctx).parties.delete(call, party_id=party_id, key=key)
+            return m.party_out(view)
+
+        return run_operation(ctx, "DeleteParty", work)
+
+    @rpc(
+        t.PartyFilter,
+        _PAGE_SIZE,
+        Unicode(max_len=200),
+        _returns=t.PartyPage,
+        _in_arg_names=_PAGE_ARGS,
+    )
+    def QueryParties(ctx, where, size, cursor):
+        def work(call: CallContext) -> t.PartyPage:
+            after, limit = _page(size, cursor)
+            rows, following = _runtime(ctx).parties.query(
+                call, m.party_filter(where), after, limit
+            )
+            return t.PartyPage(
+                items=[m.party_out(r) for r in rows], nextCursor=following
+            )
+
+        return run_operation(ctx, "QueryParties", work)
+
+    # Lawsuits
+
+    @rpc(t.LawsuitInput.customize(min_occurs=1), _returns=t.UpsertLawsuitResult)
+    def UpsertLawsuit(ctx, lawsuit):
+        def work(call: CallContext) -> t.UpsertLawsuitResult:
+            data = m.lawsuit_data(m.required(lawsuit, "lawsuit"))
+            view, outcome = _runtime(ctx).lawsuits.upsert(call, data)
+            return t.UpsertLawsuitResult(lawsuit=m.lawsuit_out(view), outcome=outcome)
+
+        return run_operation(ctx, "UpsertLawsuit", work)
+
+    @rpc(
+        Array(
+            t.LawsuitInput.customize(nillable=False), member_name="lawsuit"
+        ).customize(min_occurs=1),
+        _returns=t.BulkResult,
+    )
+    def UpsertLawsuits(ctx, lawsuits):
+        def work(call: CallContext) -> t.BulkResult:
+            items = _runtime(ctx).lawsuits.upsert_many(
+                call, lawsuits or [], m.lawsuit_data
+            )
+            return m.bulk_out(items)
+
+        return run_operation(ctx, "UpsertLawsuits", work)
+
+    @rpc(*_KEY_ARGS, _returns=t.Lawsuit, _in_arg_names=_KEY_NAMES)
+    def GetLawsuit(ctx, record_id, source_system, external_id):
+        def work(call: CallContext) -> t.Lawsuit:
+            lawsuit_id, key = m.record_key(record_id, source_system, external_id)
+            view = _runtime(ctx).lawsuits.get(call, lawsuit_id=lawsuit_id, key=key)
+            return m.lawsuit_out(view)
+
+        return run_operation(ctx, "GetLawsuit", work)
+
+    @rpc(*_KEY_ARGS, _returns=t.Lawsuit, _in_arg_names=_KEY_NAMES)
+    def DeleteLawsuit(ctx, record_id, source_system, external_id):
+        def work(call: CallContext) -> t.Lawsuit:
+            lawsuit_id, key = m.record_key(record_id, source_system, external_id)
+            view = _runtime(ctx).lawsuits.delete(call, lawsuit_id=lawsuit_id, key=key)
+            return m.lawsuit_out(view)
+
+        return run_operation(ctx, "DeleteLawsuit", work)
+
+    @rpc(
+        t.LawsuitFilter,
+        _PAGE_SIZE,
+        Unicode(max_len=200),
+        _returns=t.LawsuitPage,
+        _in_arg_names=_PAGE_ARGS,
+    )
+    def QueryLawsuits(ctx, where, size, cursor):
+        def work(call: CallContext) -> t.LawsuitPage:
+            after, limit = _page(size, cursor)
+            rows, following = _runtime(ctx).lawsuits.query(
+                call, m.lawsuit_filter(where), after, limit
+            )
+            items = [m.lawsuit_out(r) for r in rows]
+            return t.LawsuitPage(items=items, nextCursor=following)
+
+        return run_operation(ctx, "QueryLawsuits", work)
+
+    # Payment orders
 
     @rpc(
         t.PaymentOrderInput.customize(min_occurs=1),
@@ -198,7 +261,7 @@ class LegalSoapService(ServiceBase):
     )
     def CreatePaymentOrder(ctx, order):
         def work(call: CallContext) -> t.CreatePaymentOrderResult:
-            o = _required(order, "paymentOrder")
+            o = m.required(order, "paymentOrder")
             data = validate_payment_order(
                 source_system=o.sourceSystem,
                 external_id=o.externalId,
@@ -212,7 +275,7 @@ class LegalSoapService(ServiceBase):
             )
             view, outcome = _runtime(ctx).legal.create_payment_order(call, data)
             return t.CreatePaymentOrderResult(
-                paymentOrder=_order(view), outcome=outcome
+                paymentOrder=m.order_out(view), outcome=outcome
             )
 
         return run_operation(ctx, "CreatePaymentOrder", work)
@@ -226,7 +289,9 @@ class LegalSoapService(ServiceBase):
         def work(call: CallContext) -> t.PaymentOrder:
             if not order_id:
                 raise ValidationError("id", "is required")
-            return _order(_runtime(ctx).legal.approve_payment_order(call, order_id))
+            return m.order_out(
+                _runtime(ctx).legal.approve_payment_order(call, order_id)
+            )
 
         return run_operation(ctx, "ApprovePaymentOrder", work)
 
@@ -239,6 +304,6 @@ class LegalSoapService(ServiceBase):
         def work(call: CallContext) -> t.PaymentOrder:
             if not order_id:
                 raise ValidationError("id", "is required")
-            return _order(_runtime(ctx).legal.get_payment_order(call, order_id))
+            return m.order_out(_runtime(ctx).legal.get_payment_order(call, order_id))
 
         return run_operation(ctx, "GetPaymentOrder", work)

@@ -7,7 +7,16 @@ domain, not by the schema.
 
 from __future__ import annotations
 
-from spyne import ComplexModel, Date, DateTime, Decimal, Unicode
+from spyne import (
+    Array,
+    Boolean,
+    ComplexModel,
+    Date,
+    DateTime,
+    Decimal,
+    Integer,
+    Unicode,
+)
 
 TNS = "urn:ponte:legal:v1"
 
@@ -21,8 +30,23 @@ class _Base(ComplexModel):
     __namespace__ = TNS
 
 
+class BankAccount(_Base):
+    """A bank account; ``agency`` and ``account`` carry their check digit after '-'."""
+
+    _type_info = [
+        ("bankCode", Unicode(max_len=3).customize(min_occurs=1)),
+        ("agency", Unicode(max_len=7).customize(min_occurs=1)),
+        ("account", Unicode(max_len=22).customize(min_occurs=1)),
+        ("accountType", Unicode(max_len=20).customize(min_occurs=1)),
+        ("holderTaxId", Unicode(max_len=20).customize(min_occurs=1)),
+    ]
+
+
 class PartyInput(_Base):
-    """A party as the ERP sends it; upsert is keyed by sourceSystem + externalId."""
+    """A party as the ERP sends it; upsert is keyed by sourceSystem + externalId.
+
+    ``bankAccounts``, when sent, replaces the party's whole list.
+    """
 
     _type_info = [
         ("sourceSystem", Text40.customize(min_occurs=1)),
@@ -30,6 +54,10 @@ class PartyInput(_Base):
         ("kind", Unicode(max_len=20).customize(min_occurs=1)),
         ("taxId", Unicode(max_len=20)),
         ("name", Text200.customize(min_occurs=1)),
+        (
+            "bankAccounts",
+            Array(BankAccount.customize(nillable=False), member_name="bankAccount"),
+        ),
     ]
 
 
@@ -41,8 +69,13 @@ class Party(_Base):
         ("kind", Unicode(max_len=20)),
         ("taxId", Unicode(max_len=20)),
         ("name", Text200),
+        (
+            "bankAccounts",
+            Array(BankAccount.customize(nillable=False), member_name="bankAccount"),
+        ),
         ("createdAt", DateTime),
         ("updatedAt", DateTime),
+        ("deletedAt", DateTime),
     ]
 
 
@@ -94,4 +127,112 @@ class CreatePaymentOrderResult(_Base):
     _type_info = [
         ("paymentOrder", PaymentOrder),
         ("outcome", Unicode(max_len=20)),
+    ]
+
+
+class ItemResult(_Base):
+    """One item of a bulk call: accepted with its id, or refused with a fault."""
+
+    _type_info = [
+        ("index", Integer),
+        ("externalId", Text80),
+        ("outcome", Unicode(max_len=20)),
+        ("id", Unicode(max_len=36)),
+        ("faultCode", Unicode(max_len=60)),
+        ("message", Unicode(max_len=500)),
+    ]
+
+
+class BulkResult(_Base):
+    _type_info = [
+        ("accepted", Integer),
+        ("refused", Integer),
+        ("items", Array(ItemResult.customize(nillable=False), member_name="item")),
+    ]
+
+
+class PartyFilter(_Base):
+    _type_info = [
+        ("kind", Unicode(max_len=20)),
+        ("taxId", Unicode(max_len=20)),
+        ("modifiedSince", DateTime),
+        ("includeDeleted", Boolean),
+    ]
+
+
+class PartyPage(_Base):
+    _type_info = [
+        ("items", Array(Party.customize(nillable=False), member_name="party")),
+        ("nextCursor", Unicode(max_len=200)),
+    ]
+
+
+class LawsuitInput(_Base):
+    """A lawsuit (processo); ``cnjNumber`` is required when ``kind`` is judicial."""
+
+    _type_info = [
+        ("sourceSystem", Text40.customize(min_occurs=1)),
+        ("externalId", Text80.customize(min_occurs=1)),
+        ("kind", Unicode(max_len=20).customize(min_occurs=1)),
+        ("cnjNumber", Unicode(max_len=30)),
+        ("area", Unicode(max_len=20).customize(min_occurs=1)),
+        ("companyRole", Unicode(max_len=20).customize(min_occurs=1)),
+        ("claimValue", Money.customize(min_occurs=1)),
+        ("risk", Unicode(max_len=20).customize(min_occurs=1)),
+        ("status", Unicode(max_len=20).customize(min_occurs=1)),
+        ("filingDate", Date.customize(min_occurs=1)),
+        ("closureDate", Date),
+        ("closureReason", Unicode(max_len=200)),
+    ]
+
+
+class Lawsuit(_Base):
+    """A lawsuit with its CNJ number parsed into segment, court, origin and year."""
+
+    _type_info = [
+        ("id", Unicode(max_len=36)),
+        ("sourceSystem", Text40),
+        ("externalId", Text80),
+        ("kind", Unicode(max_len=20)),
+        ("cnjNumber", Unicode(max_len=25)),
+        ("segment", Integer),
+        ("court", Unicode(max_len=2)),
+        ("origin", Unicode(max_len=4)),
+        ("year", Integer),
+        ("area", Unicode(max_len=20)),
+        ("companyRole", Unicode(max_len=20)),
+        ("claimValue", Money),
+        ("risk", Unicode(max_len=20)),
+        ("status", Unicode(max_len=20)),
+        ("filingDate", Date),
+        ("closureDate", Date),
+        ("closureReason", Unicode(max_len=200)),
+        ("createdAt", DateTime),
+        ("updatedAt", DateTime),
+        ("deletedAt", DateTime),
+    ]
+
+
+class UpsertLawsuitResult(_Base):
+    _type_info = [
+        ("lawsuit", Lawsuit),
+        ("outcome", Unicode(max_len=20)),
+    ]
+
+
+class LawsuitFilter(_Base):
+    _type_info = [
+        ("status", Unicode(max_len=20)),
+        ("area", Unicode(max_len=20)),
+        ("companyRole", Unicode(max_len=20)),
+        ("cnjNumber", Unicode(max_len=30)),
+        ("modifiedSince", DateTime),
+        ("includeDeleted", Boolean),
+    ]
+
+
+class LawsuitPage(_Base):
+    _type_info = [
+        ("items", Array(Lawsuit.customize(nillable=False), member_name="lawsuit")),
+        ("nextCursor", Unicode(max_len=200)),
     ]

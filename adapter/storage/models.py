@@ -86,6 +86,76 @@ class Party(Base):
     name: Mapped[str] = mapped_column(String(200))
     tax_id: Mapped[str | None] = mapped_column(String(14), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+    bank_accounts: Mapped[list[BankAccount]] = relationship(
+        cascade="all, delete-orphan", order_by="BankAccount.position", lazy="selectin"
+    )
+
+
+class BankAccount(Base):
+    """A party's bank account; an upsert replaces the party's whole list."""
+
+    __tablename__ = "party_bank_accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    party_id: Mapped[str] = mapped_column(ForeignKey("parties.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    bank_code: Mapped[str] = mapped_column(String(3))
+    agency: Mapped[str] = mapped_column(String(10))
+    account: Mapped[str] = mapped_column(String(20))
+    account_type: Mapped[str] = mapped_column(String(20))
+    holder_tax_id: Mapped[str] = mapped_column(String(14))
+
+
+class Lawsuit(Base):
+    __tablename__ = "lawsuits"
+    __table_args__ = (
+        UniqueConstraint("source_system", "external_id"),
+        Index("ix_lawsuits_sync", "updated_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    source_system: Mapped[str] = mapped_column(String(40))
+    external_id: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(20))
+    cnj_number: Mapped[str | None] = mapped_column(String(20), index=True)
+    segment: Mapped[int | None] = mapped_column(Integer)
+    court: Mapped[str | None] = mapped_column(String(2))
+    origin: Mapped[str | None] = mapped_column(String(4))
+    year: Mapped[int | None] = mapped_column(Integer)
+    area: Mapped[str] = mapped_column(String(20))
+    company_role: Mapped[str] = mapped_column(String(20))
+    claim_value: Mapped[Decimal] = mapped_column(Numeric(17, 2))
+    risk: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    filing_date: Mapped[dt.date] = mapped_column(Date)
+    closure_date: Mapped[dt.date | None] = mapped_column(Date)
+    closure_reason: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+class Provision(Base):
+    """The provision of one lawsuit at one reporting date; the rows are its history."""
+
+    __tablename__ = "provisions"
+    __table_args__ = (
+        UniqueConstraint("source_system", "external_id"),
+        UniqueConstraint("lawsuit_id", "reporting_date"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    source_system: Mapped[str] = mapped_column(String(40))
+    external_id: Mapped[str] = mapped_column(String(80))
+    lawsuit_id: Mapped[str] = mapped_column(ForeignKey("lawsuits.id"), index=True)
+    reporting_date: Mapped[dt.date] = mapped_column(Date)
+    classification: Mapped[str] = mapped_column(String(20))
+    amount: Mapped[Decimal] = mapped_column(Numeric(17, 2))
+    currency: Mapped[str] = mapped_column(String(3))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 

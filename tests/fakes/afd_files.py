@@ -5,7 +5,7 @@ The CRC-16 and the type-7 SHA-256 chain are computed here independently of
 of the layout rather than against itself::
 
     data = build_afd_671([FakePunch(WHEN), FakePunch(WHEN, record_type=7)])
-    data = build_afd_1510([(dt.datetime(2009, 8, 21, 8, 0), pis_with_check("1234567890"))])
+    data = build_afd_1510([(dt.datetime(2012, 3, 1, 8), pis_with_check("1204567890"))])
 """
 
 from __future__ import annotations
@@ -77,7 +77,9 @@ def dh(when: dt.datetime) -> str:
 
 def pis_with_check(base: str) -> str:
     """A PIS from its first 10 digits plus the mod-11 check digit."""
-    total = sum(int(c) * w for c, w in zip(base, (3, 2, 9, 8, 7, 6, 5, 4, 3, 2)))
+    total = sum(
+        int(c) * w for c, w in zip(base, (3, 2, 9, 8, 7, 6, 5, 4, 3, 2), strict=True)
+    )
     rest = total % 11
     return base + str(0 if rest < 2 else 11 - rest)
 
@@ -100,12 +102,12 @@ def _type3(nsr: int, punch: FakePunch) -> str:
     return with_crc(f"{nsr:09d}3{dh(punch.when)}0{punch.cpf}")
 
 
-def _type7(nsr: int, punch: FakePunch, previous: str) -> str:
+def _type7(nsr: int, punch: FakePunch, previous: str, upper: bool) -> str:
     flag = "0" if punch.online else "1"
     fields = f"{nsr:09d}7{dh(punch.when)}0{punch.cpf}{dh(punch.when)}"
     fields += punch.collector + flag
     digest = hashlib.sha256((fields + previous).encode("latin-1")).hexdigest()
-    return fields + digest
+    return fields + (digest.upper() if upper else digest)
 
 
 def _type5(nsr: int, record: FakeEmployee) -> str:
@@ -126,18 +128,20 @@ def build_afd_671(
     chain_seed: str = "",
     trailer_overrides: Mapping[str, int] | None = None,
     version: str = "004",
+    upper_hex: bool = False,
 ) -> bytes:
     """A valid 671 AFD: header, ``records`` numbered from ``first_nsr`` (or with
     the explicit ``nsrs``), trailer and signature line.
 
     ``chain_seed`` is what the first type-7 record chains from (a partial export
-    chains from a hash outside the file); ``trailer_overrides`` falsifies counts.
+    chains from a hash outside the file); ``trailer_overrides`` falsifies counts;
+    ``upper_hex`` writes (and chains) type-7 hashes in upper case, as some REPs do.
     """
     items = list(records)
     numbers = iter(nsrs) if nsrs is not None else itertools.count(first_nsr)
     lines, counts, previous = [], dict.fromkeys("234567", 0), chain_seed
     for record, nsr in zip(items, numbers, strict=False):
-        line = _record_671(nsr, record, previous)
+        line = _record_671(nsr, record, previous, upper_hex)
         if line[9] == "7":
             previous = line[73:]
         counts[line[9]] += 1
@@ -149,13 +153,13 @@ def build_afd_671(
     return newline.join([head, *lines, trailer, SIGNATURE, ""]).encode("latin-1")
 
 
-def _record_671(nsr: int, record: FakeRecord, previous: str) -> str:
+def _record_671(nsr: int, record: FakeRecord, previous: str, upper: bool) -> str:
     if isinstance(record, FakeEvent):
         return _type6(nsr, record)
     if isinstance(record, FakeEmployee):
         return _type5(nsr, record)
     if record.record_type == 7:
-        return _type7(nsr, record, previous)
+        return _type7(nsr, record, previous, upper)
     return _type3(nsr, record)
 
 

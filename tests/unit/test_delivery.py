@@ -59,7 +59,7 @@ class Clock:
 
 
 def approved_order(runtime: Runtime) -> str:
-    runtime.legal.upsert_party(
+    runtime.parties.upsert(
         CALL, validate_party("SAP", "V", "company", "ACME", "11.222.333/0001-81")
     )
     order, _ = runtime.legal.create_payment_order(

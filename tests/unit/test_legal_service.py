@@ -40,17 +40,17 @@ def count(runtime: Runtime, model: type) -> int:
 
 
 def test_upsert_is_idempotent_on_source_and_external_id(runtime: Runtime) -> None:
-    first, outcome1 = runtime.legal.upsert_party(CALL, PARTY)
-    again, outcome2 = runtime.legal.upsert_party(CALL, PARTY)
+    first, outcome1 = runtime.parties.upsert(CALL, PARTY)
+    again, outcome2 = runtime.parties.upsert(CALL, PARTY)
     renamed = validate_party("SAP", "V-1", "individual", "Maria S.", "12345678909")
-    changed, outcome3 = runtime.legal.upsert_party(CALL, renamed)
+    changed, outcome3 = runtime.parties.upsert(CALL, renamed)
     assert (outcome1, outcome2, outcome3) == ("created", "unchanged", "updated")
     assert first.id == again.id == changed.id
     assert changed.name == "Maria S."
 
 
 def test_party_change_is_audited_with_the_cpf_masked(runtime: Runtime) -> None:
-    runtime.legal.upsert_party(CALL, PARTY)
+    runtime.parties.upsert(CALL, PARTY)
     with runtime.db.transaction() as session:
         detail = session.scalars(select(AuditEntry.detail)).one()
     assert "***.456.789-**" in (detail or "")
@@ -65,7 +65,7 @@ def test_unknown_beneficiary_writes_nothing(runtime: Runtime) -> None:
 
 
 def test_repeated_create_returns_the_first_order(runtime: Runtime) -> None:
-    runtime.legal.upsert_party(CALL, PARTY)
+    runtime.parties.upsert(CALL, PARTY)
     first, _ = runtime.legal.create_payment_order(CALL, order_input())
     again, outcome = runtime.legal.create_payment_order(CALL, order_input())
     assert outcome == "unchanged" and again.id == first.id
@@ -77,7 +77,7 @@ def test_repeated_create_returns_the_first_order(runtime: Runtime) -> None:
 def test_approval_writes_the_event_and_one_delivery_per_target(
     runtime: Runtime,
 ) -> None:
-    runtime.legal.upsert_party(CALL, PARTY)
+    runtime.parties.upsert(CALL, PARTY)
     order, _ = runtime.legal.create_payment_order(CALL, order_input())
     approved = runtime.legal.approve_payment_order(CALL, order.id)
     assert approved.status == "approved"
@@ -108,7 +108,7 @@ class FailingAudit:
 
 
 def test_rolled_back_approval_leaves_no_event(runtime: Runtime) -> None:
-    runtime.legal.upsert_party(CALL, PARTY)
+    runtime.parties.upsert(CALL, PARTY)
     order, _ = runtime.legal.create_payment_order(CALL, order_input())
     runtime.legal._audit = FailingAudit()
     with pytest.raises(RuntimeError, match="disk full"):
@@ -121,7 +121,7 @@ def test_rolled_back_approval_leaves_no_event(runtime: Runtime) -> None:
 
 
 def test_approving_twice_is_a_conflict_and_adds_no_event(runtime: Runtime) -> None:
-    runtime.legal.upsert_party(CALL, PARTY)
+    runtime.parties.upsert(CALL, PARTY)
     order, _ = runtime.legal.create_payment_order(CALL, order_input())
     runtime.legal.approve_payment_order(CALL, order.id)
     with pytest.raises(ConflictError, match="approved cannot become approved"):

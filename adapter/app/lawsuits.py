@@ -1,0 +1,258 @@
+"""Lawsuits: upsert one or many, read, soft-delete and page through them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from adapter.app.context import CallContext
+from adapter.app.records import (
+    ItemResult,
+    check_bulk_size,
+    find_by_keys,
+    upsert_row,
+    validate_all,
+)
+from adapter.audit.writer import AuditSink
+from adapter.domain.lawsuits import (
+    LawsuitInput,
+    LawsuitStatus,
+    check_lawsuit_transition,
+)
+from adapter.domain.provisions_rules import is_open_provision
+from adapter.errors import ConflictError, NotFoundError, PonteError
+from adapter.storage.db import Database
+from adapter.storage.models import Lawsuit, Provision
+from adapter.storage.paging import Cursor, keyset, next_cursor
+
+Clock = Callable[[], dt.datetime]
+
+
+@dataclass(frozen=True)
+class LawsuitView:
+    id: str
+    source_system: str
+    external_id: str
+    kind: str
+    cnj_number: str | None
+    segment: int | None
+    court: str | None
+    origin: str | None
+    year: int | None
+    area: str
+    company_role: str
+    claim_value: Decimal
+    risk: str
+    status: str
+    filing_date: dt.date
+    closure_date: dt.date | None
+    closure_reason: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    deleted_at: dt.datetime | None
+
+
+_FIELDS = tuple(LawsuitView.__dataclass_fields__)
+
+
+def lawsuit_view(row: Lawsuit) -> LawsuitView:
+    return LawsuitView(**{name: getattr(row, name) for name in _FIELDS})
+
+
+@dataclass(frozen=True)
+class LawsuitFilter:
+    status: str | None = None
+    area: str | None = None
+    company_role: str | None = None
+    cnj_number: str | None = None
+    modified_since: dt.datetime | None = None
+    include_deleted: bool = False
+
+
+def lawsuit_values(data: LawsuitInput) -> dict[str, Any]:
+    cnj = data.cnj
+    return {
+        "kind": data.kind.value,
+        "cnj_number": data.cnj_number,
+        "segment": cnj.segment if cnj else None,
+        "court": cnj.court if cnj else None,
+        "origin": cnj.origin if cnj else None,
+        "year": cnj.year if cnj else None,
+        "area": data.area.value,
+        "company_role": data.company_role.value,
+        "claim_value": data.claim_value,
+        "risk": data.risk.value,
+        "status": data.status.value,
+        "filing_date": data.filing_date,
+        "closure_date": data.closure_date,
+        "closure_reason": data.closure_reason,
+    }
+
+
+def _key(data: LawsuitInput) -> tuple[str, str]:
+    return data.source_system, data.external_id
+
+
+class LawsuitService:
+    """Each method is one transaction with its audit entries."""
+
+    def __init__(self, db: Database, audit: AuditSink, clock: Clock) -> None:
+        self._db = db
+        self._audit = audit
+        self._clock = clock
+
+    def upsert(self, call: CallContext, data: LawsuitInput) -> tuple[LawsuitView, str]:
+        with self._db.transaction() as session:
+            existing = find_by_keys(session, Lawsuit, [_key(data)]).get(_key(data))
+            view, outcome = self._upsert_one(session, call, data, existing)
+            return view, outcome
+
+    def upsert_many(
+        self,
+        call: CallContext,
+        items: Sequence[Any],
+        validate: Callable[[Any], LawsuitInput],
+    ) -> list[ItemResult]:
+        """Upsert up to 10,000 lawsuits; one bad item does not stop the others."""
+        check_bulk_size(items, "lawsuits")
+        good, results = validate_all(items, validate, _key)
+        with self._db.transaction() as session:
+            existing = find_by_keys(session, Lawsuit, (_key(d) for _, d in good))
+            for index, data in good:
+                try:
+                    with session.begin_nested():
+                        view, outcome = self._upsert_one(
+                            session, call, data, existing.get(_key(data))
+                        )
+                except PonteError as exc:
+                    results[index] = ItemResult(
+                        index, data.external_id, "refused", None, exc.code, str(exc)
+                    )
+                    continue
+                results[index] = ItemResult(index, data.external_id, outcome, view.id)
+        return [results[i] for i in range(len(items))]
+
+    def _upsert_one(
+        self,
+        session: Session,
+        call: CallContext,
+        data: LawsuitInput,
+        existing: Lawsuit | None,
+    ) -> tuple[LawsuitView, str]:
+        if existing is not None and existing.status != data.status.value:
+            check_lawsuit_transition(
+                LawsuitStatus(existing.status),
+                data.status,
+                closure_date=data.closure_date,
+                closure_reason=data.closure_reason,
+            )
+        done = upsert_row(
+            session, Lawsuit, _key(data), lawsuit_values(data), self._clock(), existing
+        )
+        session.flush()
+        if done.outcome != "unchanged":
+            detail = {"result": done.outcome, **done.changes}
+            self._record(session, call, done.row.id, detail)
+        return lawsuit_view(done.row), done.outcome
+
+    def get(
+        self,
+        call: CallContext,
+        *,
+        lawsuit_id: str | None = None,
+        key: tuple[str, str] | None = None,
+    ) -> LawsuitView:
+        with self._db.transaction() as session:
+            row = self._find(session, lawsuit_id, key)
+            self._record(session, call, row.id, {})
+            return lawsuit_view(row)
+
+    def delete(
+        self,
+        call: CallContext,
+        *,
+        lawsuit_id: str | None = None,
+        key: tuple[str, str] | None = None,
+    ) -> LawsuitView:
+        """Soft-delete; refused while the lawsuit has an open provision."""
+        with self._db.transaction() as session:
+            row = self._find(session, lawsuit_id, key)
+            latest = session.scalars(
+                select(Provision)
+                .where(Provision.lawsuit_id == row.id)
+                .order_by(Provision.reporting_date.desc())
+                .limit(1)
+            ).first()
+            if latest is not None and is_open_provision(
+                latest.classification, latest.amount
+            ):
+                raise ConflictError(
+                    f"lawsuit {row.id} has an open provision of {latest.amount} "
+                    f"({latest.classification}, {latest.reporting_date}); "
+                    "reverse it before deleting the lawsuit"
+                )
+            if row.deleted_at is None:
+                now = self._clock()
+                row.deleted_at = now
+                row.updated_at = now
+            self._record(session, call, row.id, {"result": "deleted"})
+            return lawsuit_view(row)
+
+    def query(
+        self,
+        call: CallContext,
+        where: LawsuitFilter,
+        cursor: Cursor | None,
+        size: int,
+    ) -> tuple[list[LawsuitView], str | None]:
+        """One page in ``(updated_at, id)`` order, and the cursor of the next."""
+        query = select(Lawsuit)
+        for column, value in (
+            (Lawsuit.status, where.status),
+            (Lawsuit.area, where.area),
+            (Lawsuit.company_role, where.company_role),
+            (Lawsuit.cnj_number, where.cnj_number),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        if where.modified_since is not None:
+            query = query.where(Lawsuit.updated_at >= where.modified_since)
+        if not where.include_deleted:
+            query = query.where(Lawsuit.deleted_at.is_(None))
+        with self._db.transaction() as session:
+            rows = list(session.scalars(keyset(query, Lawsuit, cursor, size)))
+            following = next_cursor(rows, size)
+            self._record(session, call, None, {"returned": len(rows)})
+            return [lawsuit_view(r) for r in rows], following
+
+    def _find(
+        self, session: Session, lawsuit_id: str | None, key: tuple[str, str] | None
+    ) -> Lawsuit:
+        if lawsuit_id:
+            row = session.get(Lawsuit, lawsuit_id)
+            described = f"id {lawsuit_id}"
+        else:
+            assert key is not None
+            row = find_by_keys(session, Lawsuit, [key]).get(key)
+            described = f"sourceSystem {key[0]} and externalId {key[1]}"
+        if row is None:
+            raise NotFoundError("id", "lawsuit", described)
+        return row
+
+    def _record(
+        self,
+        session: Session,
+        call: CallContext,
+        record_id: str | None,
+        detail: dict[str, Any],
+    ) -> None:
+        entry = call.audit_record(
+            "ok", record_type="lawsuit", record_id=record_id, detail=detail
+        )
+        self._audit.record(session, entry)

@@ -1,0 +1,140 @@
+"""What every record family shares: upsert by key, bulk, soft delete, paging."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from adapter.domain.identifiers import mask_tax_id
+from adapter.errors import PonteError, ValidationError
+
+MAX_BULK = 10_000
+Row = TypeVar("Row")
+Data = TypeVar("Data")
+
+# Fields whose values are personal data: masked in audit details.
+PERSONAL = frozenset({"tax_id", "holder_tax_id", "cpf"})
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """One item of a bulk call: accepted with its id, or refused with a fault."""
+
+    index: int
+    external_id: str | None
+    outcome: str  # created, updated, unchanged, refused
+    id: str | None = None
+    fault_code: str | None = None
+    message: str | None = None
+
+
+def apply_fields(row: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """Set ``values`` on ``row``; return the changes, personal data masked."""
+    changes: dict[str, Any] = {}
+    for name, value in values.items():
+        if getattr(row, name, None) != value:
+            changes[name] = mask_tax_id(value) if name in PERSONAL and value else value
+            setattr(row, name, value)
+    return changes
+
+
+def find_by_keys(
+    session: Session, model: Any, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], Any]:
+    """Rows by ``(source_system, external_id)``, looked up 500 keys at a time."""
+    wanted = list(dict.fromkeys(keys))
+    found: dict[tuple[str, str], Any] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        query = select(model).where(
+            tuple_(model.source_system, model.external_id).in_(chunk)
+        )
+        for row in session.scalars(query):
+            found[(row.source_system, row.external_id)] = row
+    return found
+
+
+def new_row(model: Any, key: tuple[str, str], now: dt.datetime) -> Any:
+    return model(
+        id=str(uuid.uuid4()),
+        source_system=key[0],
+        external_id=key[1],
+        created_at=now,
+        updated_at=now,
+    )
+
+
+@dataclass
+class Upserted(Generic[Row]):
+    row: Row
+    outcome: str
+    changes: dict[str, Any]
+
+
+def upsert_row(
+    session: Session,
+    model: Any,
+    key: tuple[str, str],
+    values: dict[str, Any],
+    now: dt.datetime,
+    existing: Any | None,
+) -> Upserted[Any]:
+    """Create or change the row keyed by ``key``; a deleted row comes back."""
+    if existing is None:
+        row = new_row(model, key, now)
+        session.add(row)
+        changes = apply_fields(row, values)
+        return Upserted(row, "created", changes)
+    changes = apply_fields(existing, values)
+    if getattr(existing, "deleted_at", None) is not None:
+        existing.deleted_at = None
+        changes["deleted_at"] = None
+    if changes:
+        existing.updated_at = now
+    return Upserted(existing, "updated" if changes else "unchanged", changes)
+
+
+def check_bulk_size(items: Sequence[Any] | None, field: str) -> Sequence[Any]:
+    if not items:
+        raise ValidationError(field, "needs at least one item")
+    if len(items) > MAX_BULK:
+        raise ValidationError(
+            field, f"holds {len(items)} items; the limit is {MAX_BULK}"
+        )
+    return items
+
+
+def validate_all(
+    items: Sequence[Any],
+    validate: Callable[[Any], Data],
+    key_of: Callable[[Data], tuple[str, str]],
+) -> tuple[list[tuple[int, Data]], dict[int, ItemResult]]:
+    """Validate each item; refuse the bad ones and repeated keys, keep the rest."""
+    good: list[tuple[int, Data]] = []
+    refused: dict[int, ItemResult] = {}
+    seen: dict[tuple[str, str], int] = {}
+    for index, item in enumerate(items):
+        external_id = getattr(item, "externalId", None)
+        try:
+            data = validate(item)
+        except PonteError as exc:
+            refused[index] = ItemResult(
+                index, external_id, "refused", None, exc.code, str(exc)
+            )
+            continue
+        key = key_of(data)
+        if key in seen:
+            message = f"externalId: repeats item {seen[key]} of this call"
+            refused[index] = ItemResult(
+                index, external_id, "refused", None, "Client.Validation", message
+            )
+            continue
+        seen[key] = index
+        good.append((index, data))
+    return good, refused
