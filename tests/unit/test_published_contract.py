@@ -48,8 +48,16 @@ def test_every_operation_is_document_literal_wrapped_in_the_ponte_namespace() ->
     assert sorted(operations) == [
         "ApprovePaymentOrder",
         "CreatePaymentOrder",
+        "DeleteLawsuit",
+        "DeleteParty",
+        "GetLawsuit",
         "GetParty",
         "GetPaymentOrder",
+        "QueryLawsuits",
+        "QueryParties",
+        "UpsertLawsuit",
+        "UpsertLawsuits",
+        "UpsertParties",
         "UpsertParty",
     ]
     elements = set(document.xpath("//xs:schema/xs:element/@name", namespaces=NS))
@@ -57,3 +65,11 @@ def test_every_operation_is_document_literal_wrapped_in_the_ponte_namespace() ->
         assert {name, f"{name}Response"} <= elements
     styles = document.xpath("//*[local-name()='binding']/@style")
     assert styles and set(styles) == {"document"}
+
+
+def test_schema_avoids_what_erp_proxy_generators_reject() -> None:
+    document = wsdl_document(DEFAULT_URL)
+    for construct in (b"<xs:choice", b"<xs:any", b"substitutionGroup", b"abstract="):
+        assert construct not in document
+    schema = etree.fromstring(document).find(".//xs:schema", NS)
+    assert schema is not None and schema.get("elementFormDefault") == "qualified"
