@@ -14,19 +14,21 @@ from sqlalchemy.orm import Session
 from adapter.app.context import CallContext
 from adapter.app.records import (
     ItemResult,
+    Upserted,
+    apply_bulk,
     check_bulk_size,
     find_by_keys,
     upsert_row,
     validate_all,
 )
-from adapter.audit.writer import AuditSink
+from adapter.audit.writer import AuditRecord, AuditSink
 from adapter.domain.lawsuits import (
     LawsuitInput,
     LawsuitStatus,
     check_lawsuit_transition,
 )
 from adapter.domain.provisions_rules import is_open_provision
-from adapter.errors import ConflictError, NotFoundError, PonteError
+from adapter.errors import ConflictError, NotFoundError
 from adapter.storage.db import Database
 from adapter.storage.models import Lawsuit, Provision
 from adapter.storage.paging import Cursor, keyset, next_cursor
@@ -110,8 +112,10 @@ class LawsuitService:
     def upsert(self, call: CallContext, data: LawsuitInput) -> tuple[LawsuitView, str]:
         with self._db.transaction() as session:
             existing = find_by_keys(session, Lawsuit, [_key(data)]).get(_key(data))
-            view, outcome = self._upsert_one(session, call, data, existing)
-            return view, outcome
+            done, entry = self._upsert_one(session, call, data, existing)
+            if entry is not None:
+                self._audit.record(session, entry)
+            return lawsuit_view(done.row), done.outcome
 
     def upsert_many(
         self,
@@ -122,20 +126,20 @@ class LawsuitService:
         """Upsert up to 10,000 lawsuits; one bad item does not stop the others."""
         check_bulk_size(items, "lawsuits")
         good, results = validate_all(items, validate, _key)
+        entries: list[AuditRecord] = []
         with self._db.transaction() as session:
             existing = find_by_keys(session, Lawsuit, (_key(d) for _, d in good))
-            for index, data in good:
-                try:
-                    with session.begin_nested():
-                        view, outcome = self._upsert_one(
-                            session, call, data, existing.get(_key(data))
-                        )
-                except PonteError as exc:
-                    results[index] = ItemResult(
-                        index, data.external_id, "refused", None, exc.code, str(exc)
-                    )
-                    continue
-                results[index] = ItemResult(index, data.external_id, outcome, view.id)
+
+            def apply(data: LawsuitInput) -> tuple[str, str]:
+                done, entry = self._upsert_one(
+                    session, call, data, existing.get(_key(data))
+                )
+                if entry is not None:
+                    entries.append(entry)
+                return done.row.id, done.outcome
+
+            apply_bulk(good, results, lambda d: d.external_id, apply)
+            self._audit.record_many(session, entries)
         return [results[i] for i in range(len(items))]
 
     def _upsert_one(
@@ -144,7 +148,8 @@ class LawsuitService:
         call: CallContext,
         data: LawsuitInput,
         existing: Lawsuit | None,
-    ) -> tuple[LawsuitView, str]:
+    ) -> tuple[Upserted[Lawsuit], AuditRecord | None]:
+        """Apply one lawsuit; every rule is checked before anything changes."""
         if existing is not None and existing.status != data.status.value:
             check_lawsuit_transition(
                 LawsuitStatus(existing.status),
@@ -155,11 +160,13 @@ class LawsuitService:
         done = upsert_row(
             session, Lawsuit, _key(data), lawsuit_values(data), self._clock(), existing
         )
-        session.flush()
-        if done.outcome != "unchanged":
-            detail = {"result": done.outcome, **done.changes}
-            self._record(session, call, done.row.id, detail)
-        return lawsuit_view(done.row), done.outcome
+        if done.outcome == "unchanged":
+            return done, None
+        detail = {"result": done.outcome, **done.changes}
+        entry = call.audit_record(
+            "ok", record_type="lawsuit", record_id=done.row.id, detail=detail
+        )
+        return done, entry
 
     def get(
         self,

@@ -146,7 +146,6 @@ class LegalService:
                 updated_at=now,
             )
             session.add(row)
-            session.flush()
             detail = {
                 "result": "created",
                 "amount": str(data.amount),
@@ -169,7 +168,6 @@ class LegalService:
             row.updated_at = now
             event = events.payment_order_approved(_snapshot(row), now)
             targets = self._enqueue(session, event)
-            session.flush()
             detail = {"status": row.status, "event": event.id, "targets": list(targets)}
             self._record(session, call, "payment_order", row.id, detail)
             return order_view(row)

@@ -8,27 +8,30 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from adapter.app.context import CallContext
 from adapter.app.records import (
     ItemResult,
+    Upserted,
+    apply_bulk,
     check_bulk_size,
     find_by_keys,
     upsert_row,
     validate_all,
 )
-from adapter.audit.writer import AuditSink
+from adapter.audit.writer import AuditRecord, AuditSink
 from adapter.domain.identifiers import mask_tax_id
 from adapter.domain.parties import PartyInput
 from adapter.domain.payment_methods import BankAccount as BankAccountInput
 from adapter.domain.payments import PaymentStatus
-from adapter.errors import ConflictError, NotFoundError, PonteError
+from adapter.errors import ConflictError, NotFoundError
 from adapter.storage.db import Database
 from adapter.storage.models import BankAccount, Party, PaymentOrder
 from adapter.storage.paging import Cursor, keyset, next_cursor
 
 Clock = Callable[[], dt.datetime]
+_WITH_ACCOUNTS = (selectinload(Party.bank_accounts),)
 
 # A party paid by an order in these states may not be deleted.
 _COMMITTED = frozenset(
@@ -137,8 +140,11 @@ class PartyService:
         if isinstance(data, PartyInput):
             data = PartyData(data)
         with self._db.transaction() as session:
-            existing = find_by_keys(session, Party, [_key(data)]).get(_key(data))
-            return self._upsert_one(session, call, data, existing)
+            found = find_by_keys(session, Party, [_key(data)], _WITH_ACCOUNTS)
+            done, entry = self._upsert_one(session, call, data, found.get(_key(data)))
+            if entry is not None:
+                self._audit.record(session, entry)
+            return party_view(done.row), done.outcome
 
     def upsert_many(
         self,
@@ -149,27 +155,21 @@ class PartyService:
         """Upsert up to 10,000 parties; one bad item does not stop the others."""
         check_bulk_size(items, "parties")
         good, results = validate_all(items, validate, _key)
+        entries: list[AuditRecord] = []
         with self._db.transaction() as session:
-            existing = find_by_keys(session, Party, (_key(d) for _, d in good))
-            for index, data in good:
-                try:
-                    with session.begin_nested():
-                        view, outcome = self._upsert_one(
-                            session, call, data, existing.get(_key(data))
-                        )
-                except PonteError as exc:
-                    results[index] = ItemResult(
-                        index,
-                        data.party.external_id,
-                        "refused",
-                        None,
-                        exc.code,
-                        str(exc),
-                    )
-                    continue
-                results[index] = ItemResult(
-                    index, data.party.external_id, outcome, view.id
+            keys = (_key(d) for _, d in good)
+            existing = find_by_keys(session, Party, keys, _WITH_ACCOUNTS)
+
+            def apply(data: PartyData) -> tuple[str, str]:
+                done, entry = self._upsert_one(
+                    session, call, data, existing.get(_key(data))
                 )
+                if entry is not None:
+                    entries.append(entry)
+                return done.row.id, done.outcome
+
+            apply_bulk(good, results, lambda d: d.party.external_id, apply)
+            self._audit.record_many(session, entries)
         return [results[i] for i in range(len(items))]
 
     def _upsert_one(
@@ -178,7 +178,7 @@ class PartyService:
         call: CallContext,
         data: PartyData,
         existing: Party | None,
-    ) -> tuple[PartyView, str]:
+    ) -> tuple[Upserted[Party], AuditRecord | None]:
         party = data.party
         values = {"kind": party.kind.value, "name": party.name, "tax_id": party.tax_id}
         now = self._clock()
@@ -190,12 +190,13 @@ class PartyService:
             if done.outcome == "unchanged":
                 done.outcome = "updated"
                 done.row.updated_at = now
-        session.flush()
-        if done.outcome != "unchanged":
-            self._record(
-                session, call, done.row.id, {"result": done.outcome, **done.changes}
-            )
-        return party_view(done.row), done.outcome
+        if done.outcome == "unchanged":
+            return done, None
+        detail = {"result": done.outcome, **done.changes}
+        entry = call.audit_record(
+            "ok", record_type="party", record_id=done.row.id, detail=detail
+        )
+        return done, entry
 
     def _replace_accounts(
         self, row: Party, accounts: Sequence[BankAccountInput]
@@ -264,7 +265,7 @@ class PartyService:
         self, call: CallContext, where: PartyFilter, cursor: Cursor | None, size: int
     ) -> tuple[list[PartyView], str | None]:
         """One page in ``(updated_at, id)`` order, and the cursor of the next."""
-        query = select(Party)
+        query = select(Party).options(*_WITH_ACCOUNTS)
         if where.kind is not None:
             query = query.where(Party.kind == where.kind)
         if where.tax_id is not None:
@@ -286,11 +287,11 @@ class PartyService:
         self, session: Session, party_id: str | None, key: tuple[str, str] | None
     ) -> Party:
         if party_id:
-            row = session.get(Party, party_id)
+            row = session.get(Party, party_id, options=_WITH_ACCOUNTS)
             described = f"id {party_id}"
         else:
             assert key is not None
-            row = find_by_keys(session, Party, [key]).get(key)
+            row = find_by_keys(session, Party, [key], _WITH_ACCOUNTS).get(key)
             described = f"sourceSystem {key[0]} and externalId {key[1]}"
         if row is None:
             raise NotFoundError("id", "party", described)

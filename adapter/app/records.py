@@ -45,15 +45,20 @@ def apply_fields(row: Any, values: dict[str, Any]) -> dict[str, Any]:
 
 
 def find_by_keys(
-    session: Session, model: Any, keys: Iterable[tuple[str, str]]
+    session: Session,
+    model: Any,
+    keys: Iterable[tuple[str, str]],
+    options: Sequence[Any] = (),
 ) -> dict[tuple[str, str], Any]:
     """Rows by ``(source_system, external_id)``, looked up 500 keys at a time."""
     wanted = list(dict.fromkeys(keys))
     found: dict[tuple[str, str], Any] = {}
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
-        query = select(model).where(
-            tuple_(model.source_system, model.external_id).in_(chunk)
+        query = (
+            select(model)
+            .where(tuple_(model.source_system, model.external_id).in_(chunk))
+            .options(*options)
         )
         for row in session.scalars(query):
             found[(row.source_system, row.external_id)] = row
@@ -138,3 +143,25 @@ def validate_all(
         seen[key] = index
         good.append((index, data))
     return good, refused
+
+
+def apply_bulk(
+    good: Sequence[tuple[int, Data]],
+    results: dict[int, ItemResult],
+    external_id: Callable[[Data], str],
+    apply: Callable[[Data], tuple[str, str]],
+) -> None:
+    """Apply each validated item; a rule broken by one item refuses only it.
+
+    ``apply`` returns ``(id, outcome)`` and raises ``PonteError`` before it
+    changes anything, so no savepoint is needed per item.
+    """
+    for index, data in good:
+        try:
+            record_id, outcome = apply(data)
+        except PonteError as exc:
+            results[index] = ItemResult(
+                index, external_id(data), "refused", None, exc.code, str(exc)
+            )
+            continue
+        results[index] = ItemResult(index, external_id(data), outcome, record_id)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from adapter.storage.models import AuditEntry
@@ -36,29 +36,39 @@ class AuditRecord:
 class AuditSink(Protocol):
     def record(self, session: Session, entry: AuditRecord) -> None: ...
 
+    def record_many(self, session: Session, entries: Sequence[AuditRecord]) -> None: ...
+
+
+def _row(entry: AuditRecord, at: dt.datetime) -> dict[str, Any]:
+    detail = (
+        json.dumps(entry.detail, sort_keys=True, default=str) if entry.detail else None
+    )
+    return {
+        "at": at,
+        "actor": entry.actor,
+        "channel": entry.channel,
+        "action": entry.action,
+        "record_type": entry.record_type,
+        "record_id": entry.record_id,
+        "outcome": entry.outcome,
+        "fault_code": entry.fault_code,
+        "correlation_id": entry.correlation_id,
+        "client_address": entry.client_address,
+        "duration_ms": entry.duration_ms,
+        "detail": detail,
+    }
+
 
 class AuditWriter:
-    """The audit sink Ponte ships: one row per entry, in the caller's session."""
+    """The audit sink Ponte ships: rows inserted in the caller's transaction."""
 
     def record(self, session: Session, entry: AuditRecord) -> None:
-        session.add(
-            AuditEntry(
-                at=dt.datetime.now(dt.UTC),
-                actor=entry.actor,
-                channel=entry.channel,
-                action=entry.action,
-                record_type=entry.record_type,
-                record_id=entry.record_id,
-                outcome=entry.outcome,
-                fault_code=entry.fault_code,
-                correlation_id=entry.correlation_id,
-                client_address=entry.client_address,
-                duration_ms=entry.duration_ms,
-                detail=json.dumps(entry.detail, sort_keys=True, default=str)
-                if entry.detail
-                else None,
-            )
-        )
+        session.execute(insert(AuditEntry), [_row(entry, dt.datetime.now(dt.UTC))])
+
+    def record_many(self, session: Session, entries: Sequence[AuditRecord]) -> None:
+        if entries:
+            at = dt.datetime.now(dt.UTC)
+            session.execute(insert(AuditEntry), [_row(e, at) for e in entries])
 
 
 def latest(session: Session, limit: int = 20) -> Sequence[AuditEntry]:

@@ -15,7 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from lxml import etree
-from sqlalchemy import delete, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,7 +24,12 @@ from adapter.credentials.usernametoken import (
     parse_time,
     read_token,
 )
-from adapter.credentials.users import PasswordVault, UserRecord, find_user
+from adapter.credentials.users import (
+    PasswordVault,
+    StoredPassword,
+    UserRecord,
+    find_user,
+)
 from adapter.errors import AuthenticationError
 from adapter.storage.db import Database
 from adapter.storage.models import UsedNonce, User
@@ -32,6 +37,14 @@ from adapter.xmlutil import WSSE, WSU
 
 _NS = {"wsse": WSSE, "wsu": WSU}
 _REFUSED = "the credentials were refused"
+_USER_COLUMNS = (
+    User.name,
+    User.role,
+    User.password_hash,
+    User.password_secret,
+    User.locked_until,
+    User.failed_logins,
+)
 
 
 @dataclass(frozen=True)
@@ -79,41 +92,48 @@ class Authenticator:
         return self._check_user(token, now)
 
     def _check_user(self, token: Token, now: dt.datetime) -> UserRecord:
+        # One transaction, in Core statements (this runs on every call): the
+        # nonce is stored only for a good password, and a second use of it
+        # fails on the primary key (a replay).
         try:
-            # One transaction: the nonce is stored only for a good password,
-            # and a second use of it fails on the primary key (a replay).
             with self._db.transaction() as session:
-                user = find_user(session, token.username)
-                if user is not None and _locked(user, now):
+                user = session.execute(
+                    select(*_USER_COLUMNS).where(User.name == token.username)
+                ).one_or_none()
+                if user is not None and _locked(user.locked_until, now):
                     raise AuthenticationError(
                         f"user {user.name} is locked after repeated failures until "
                         f"{user.locked_until:%Y-%m-%dT%H:%M:%SZ}"
                     )
-                if user is None or not self._password_ok(user, token):
-                    failed = True
-                else:
-                    failed = False
-                    self._remember(session, user, token, now)
+                if user is not None and self._password_ok(user, token):
+                    self._remember(session, user.name, user.failed_logins, token, now)
                     return UserRecord(user.name, user.role)
         except IntegrityError:
             raise AuthenticationError(
                 _REFUSED + ": the nonce was already used (replay)"
             ) from None
-        if failed:
-            self._count_failure(token.username, now)
+        self._count_failure(token.username, now)
         raise AuthenticationError(_REFUSED + ": wrong user name or password")
 
     def _remember(
-        self, session: Session, user: User, token: Token, now: dt.datetime
+        self,
+        session: Session,
+        name: str,
+        failed_logins: int,
+        token: Token,
+        now: dt.datetime,
     ) -> None:
-        if user.failed_logins:
-            user.failed_logins = 0
-            user.first_failure_at = None
-            user.locked_until = None
+        if failed_logins:
+            session.execute(
+                update(User)
+                .where(User.name == name)
+                .values(failed_logins=0, first_failure_at=None, locked_until=None)
+            )
         if token.nonce is not None:
             nonce = base64.b64encode(token.nonce).decode()
-            session.add(UsedNonce(user_name=user.name, nonce=nonce, seen_at=now))
-            session.flush()
+            session.execute(
+                insert(UsedNonce).values(user_name=name, nonce=nonce, seen_at=now)
+            )
 
     def _count_failure(self, username: str, now: dt.datetime) -> None:
         """Count a wrong password in its own transaction; lock at the limit."""
@@ -157,7 +177,7 @@ class Authenticator:
         if expires is not None and parse_time(expires, "Timestamp Expires") < now:
             raise AuthenticationError("the wsu:Timestamp has expired")
 
-    def _password_ok(self, user: User, token: Token) -> bool:
+    def _password_ok(self, user: StoredPassword, token: Token) -> bool:
         if token.digest:
             try:
                 digest = base64.b64decode(token.password, validate=True)
@@ -183,8 +203,8 @@ def _has_token(header: etree._Element | None) -> bool:
     )
 
 
-def _locked(user: User, now: dt.datetime) -> bool:
-    return user.locked_until is not None and user.locked_until > now
+def _locked(locked_until: dt.datetime | None, now: dt.datetime) -> bool:
+    return locked_until is not None and locked_until > now
 
 
 def _basic_token(authorization: str) -> Token:

@@ -15,6 +15,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -28,6 +29,15 @@ from adapter.errors import ConfigurationError, ConflictError, ValidationError
 from adapter.storage.models import User
 
 _hasher = PasswordHasher()
+
+
+class StoredPassword(Protocol):
+    """What a password check reads: a ``User`` row, or a row of its columns."""
+
+    password_hash: str
+    password_secret: bytes
+
+
 MIN_PASSWORD = 12
 
 
@@ -69,7 +79,7 @@ class PasswordVault:
                 "a stored password cannot be decrypted: the secret key changed"
             ) from exc
 
-    def check_text(self, user: User, password: str) -> bool:
+    def check_text(self, user: StoredPassword, password: str) -> bool:
         marker = hmac.digest(
             self._cache_key, f"{user.password_hash}\0{password}".encode(), "sha256"
         )
@@ -88,7 +98,7 @@ class PasswordVault:
         return True
 
     def check_digest(
-        self, user: User, digest: bytes, nonce: bytes, created: str
+        self, user: StoredPassword, digest: bytes, nonce: bytes, created: str
     ) -> bool:
         password = self.reveal(user.password_secret).encode()
         expected = hashlib.sha1(nonce + created.encode() + password).digest()  # noqa: S324 (WS-Security UsernameToken profile 1.1)

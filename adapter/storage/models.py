@@ -90,7 +90,7 @@ class Party(Base):
     deleted_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
     bank_accounts: Mapped[list[BankAccount]] = relationship(
-        cascade="all, delete-orphan", order_by="BankAccount.position", lazy="selectin"
+        cascade="all, delete-orphan", order_by="BankAccount.position"
     )
 
 

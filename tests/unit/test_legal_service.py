@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from adapter.app.context import CallContext
-from adapter.audit.writer import AuditRecord
+from adapter.audit.writer import AuditRecord, AuditWriter
 from adapter.domain.parties import validate_party
 from adapter.domain.payments import validate_payment_order
 from adapter.errors import ConflictError, NotFoundError
@@ -90,21 +90,13 @@ def test_approval_writes_the_event_and_one_delivery_per_target(
     assert delivery.message_id == f"urn:uuid:{delivery.id}"
 
 
-class FailingAudit:
-    """An audit sink that fails on approvals, to force a rollback."""
+class FailingAudit(AuditWriter):
+    """The shipped audit writer, but failing on approvals, to force a rollback."""
 
     def record(self, session: Session, entry: AuditRecord) -> None:
         if entry.action == "approve":
             raise RuntimeError("disk full")
-        session.add(
-            AuditEntry(
-                at=dt.datetime.now(dt.UTC),
-                actor=entry.actor,
-                channel=entry.channel,
-                action=entry.action,
-                outcome=entry.outcome,
-            )
-        )
+        super().record(session, entry)
 
 
 def test_rolled_back_approval_leaves_no_event(runtime: Runtime) -> None:
