@@ -1,0 +1,1 @@
+"""The SOAP operations, one module per record family."""

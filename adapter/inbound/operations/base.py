@@ -1,0 +1,124 @@
+"""What every SOAP operation shares.
+
+Each operation authenticates the caller, checks its role, runs one use case
+and maps the result; every failure becomes a SOAP Fault with a stable code,
+one sentence, and the correlation id that the log line and audit entry carry.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from lxml import etree
+from spyne import Fault, Integer, Unicode
+
+from adapter.app.context import CallContext, audit_failure
+from adapter.credentials.roles import authorize
+from adapter.errors import PonteError
+from adapter.inbound import types as t
+from adapter.storage.paging import MAX_PAGE, Cursor, decode_cursor, page_size
+from adapter.xmlutil import SOAP11_ENV
+
+log = logging.getLogger("ponte.inbound")
+
+R = TypeVar("R")
+AUDITED = "ponte.audited"
+
+
+def runtime_of(ctx: Any) -> Any:
+    return ctx.app.ponte_runtime
+
+
+def _client_address(ctx: Any) -> str | None:
+    environ = getattr(ctx.transport, "req_env", None) or {}
+    return environ.get("REMOTE_ADDR")
+
+
+def run_operation(ctx: Any, name: str, work: Callable[[CallContext], R]) -> R:
+    """Authenticate, authorize, run ``work`` and turn errors into faults."""
+    runtime = runtime_of(ctx)
+    call = CallContext(
+        actor="anonymous",
+        channel="soap",
+        operation=name,
+        client_address=_client_address(ctx),
+    )
+    environ = getattr(ctx.transport, "req_env", None)
+    if environ is not None:
+        environ[AUDITED] = True
+    try:
+        header = ctx.in_document.find(f"{{{SOAP11_ENV}}}Header")
+        environ = getattr(ctx.transport, "req_env", None) or {}
+        user = runtime.authenticator.authenticate(
+            header, authorization=environ.get("HTTP_AUTHORIZATION")
+        )
+        call = CallContext(
+            actor=user.name,
+            channel="soap",
+            operation=name,
+            client_address=call.client_address,
+            correlation_id=call.correlation_id,
+            started=call.started,
+        )
+        authorize(user.name, user.role, name)
+        result = work(call)
+    except PonteError as exc:
+        _record_failure(runtime, call, exc.code, str(exc))
+        log.info(
+            "soap op=%s user=%s outcome=fault code=%s ms=%d cid=%s",
+            name,
+            call.actor,
+            exc.code,
+            call.elapsed_ms(),
+            call.correlation_id,
+        )
+        raise _fault(exc.code, str(exc), call.correlation_id) from exc
+    except Exception as exc:
+        log.exception(
+            "soap op=%s user=%s outcome=error cid=%s",
+            name,
+            call.actor,
+            call.correlation_id,
+        )
+        _record_failure(runtime, call, "Server.Internal", type(exc).__name__)
+        raise _fault(
+            "Server.Internal",
+            "an internal error occurred; nothing was changed",
+            call.correlation_id,
+        ) from exc
+    log.info(
+        "soap op=%s user=%s outcome=ok ms=%d cid=%s",
+        name,
+        call.actor,
+        call.elapsed_ms(),
+        call.correlation_id,
+    )
+    return result
+
+
+def _fault(code: str, message: str, correlation_id: str) -> Fault:
+    detail = etree.Element(f"{{{t.TNS}}}faultDetail", nsmap={"p": t.TNS})
+    etree.SubElement(detail, f"{{{t.TNS}}}code").text = code
+    etree.SubElement(detail, f"{{{t.TNS}}}correlationId").text = correlation_id
+    return Fault(faultcode=code, faultstring=message, detail=detail)
+
+
+def _record_failure(runtime: Any, call: CallContext, code: str, message: str) -> None:
+    audit_failure(runtime.db, runtime.audit, call, code, message)
+
+
+# How a record is named in Get and Delete: by Ponte's id or by the ERP's key.
+KEY_ARGS = (Unicode(max_len=36), Unicode(max_len=40), Unicode(max_len=80))
+KEY_NAMES = {
+    "record_id": "id",
+    "source_system": "sourceSystem",
+    "external_id": "externalId",
+}
+PAGE_ARGS = {"where": "filter", "size": "pageSize", "cursor": "cursor"}
+PAGE_SIZE = Integer(ge=1, le=MAX_PAGE)
+
+
+def page(size: int | None, cursor: str | None) -> tuple[Cursor | None, int]:
+    return decode_cursor(cursor), page_size(size)
