@@ -49,7 +49,8 @@ class FakeCaller:
 
 class Clock:
     def __init__(self) -> None:
-        self.now = dt.datetime(2026, 12, 3, 12, 0, tzinfo=dt.UTC)
+        # Start from the real time: approvals stamp their events with it.
+        self.now = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
 
     def __call__(self) -> dt.datetime:
         return self.now
