@@ -77,12 +77,15 @@ def wait_for_database(engine: Engine) -> None:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (creates it on first start)."""
+    """Bring the schema to the newest revisions (creates it on first start).
+
+    "heads": record families may add migrations on branches of their own.
+    """
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")
 
 
 class Database:
