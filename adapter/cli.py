@@ -205,6 +205,51 @@ def users_unlock(obj: _Obj, name: str) -> None:
     click.echo(f"user {name} unlocked")
 
 
+@users.command("bind-cert")
+@click.argument("name")
+@click.argument(
+    "certificate",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=False,
+)
+@click.option("--unbind", is_flag=True, help="Remove the binding instead.")
+@pass_obj
+def users_bind_cert(
+    obj: _Obj, name: str, certificate: Path | None, unbind: bool
+) -> None:
+    """Bind NAME to a partner's X.509 CERTIFICATE (PEM).
+
+    From then on every request of NAME must carry a WS-Security signature over
+    Body and Timestamp made with that certificate's key; a request signed with
+    it needs no UsernameToken.
+    """
+    from adapter.audit.writer import AuditRecord
+    from adapter.credentials.users import bind_certificate
+
+    if not unbind and certificate is None:
+        raise click.UsageError("give a CERTIFICATE file, or --unbind")
+    pem = None if unbind or certificate is None else certificate.read_bytes()
+    runtime = _runtime(obj, existing=True)
+    with runtime.db.transaction() as session:
+        fingerprint = bind_certificate(session, name, pem)
+        runtime.audit.record(
+            session,
+            AuditRecord(
+                actor=getpass.getuser(),
+                channel="cli",
+                action="users.unbind-cert" if unbind else "users.bind-cert",
+                outcome="ok",
+                record_type="user",
+                record_id=name,
+                detail={"sha256": fingerprint} if fingerprint else {},
+            ),
+        )
+    if fingerprint:
+        click.echo(f"user {name} bound to certificate sha256:{fingerprint}")
+    else:
+        click.echo(f"user {name} no longer bound to a certificate")
+
+
 @users.command("list")
 @pass_obj
 def users_list(obj: _Obj) -> None:

@@ -12,8 +12,10 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
+from cryptography import x509
 from lxml import etree
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -28,14 +30,16 @@ from adapter.credentials.users import (
     PasswordVault,
     StoredPassword,
     UserRecord,
+    certificate_fingerprint,
     find_user,
 )
-from adapter.errors import AuthenticationError
+from adapter.errors import AuthenticationError, SignatureError
+from adapter.signing import signer_certificates, verify_envelope
 from adapter.storage.db import Database
 from adapter.storage.models import UsedNonce, User
-from adapter.xmlutil import WSSE, WSU
+from adapter.xmlutil import DS, WSSE, WSU
 
-_NS = {"wsse": WSSE, "wsu": WSU}
+_NS = {"wsse": WSSE, "wsu": WSU, "ds": DS}
 _REFUSED = "the credentials were refused"
 _USER_COLUMNS = (
     User.name,
@@ -44,6 +48,7 @@ _USER_COLUMNS = (
     User.password_secret,
     User.locked_until,
     User.failed_logins,
+    User.certificate_pem,
 )
 
 
@@ -70,6 +75,7 @@ class Authenticator:
         self._vault = vault
         self._window = dt.timedelta(seconds=window_seconds)
         self._lockout = lockout or LockoutPolicy()
+        self._certificates: dict[str, x509.Certificate] = {}
 
     def authenticate(
         self,
@@ -77,19 +83,88 @@ class Authenticator:
         now: dt.datetime | None = None,
         *,
         authorization: str | None = None,
+        raw_body: bytes | None = None,
     ) -> UserRecord:
-        """Return the user the SOAP header, or else HTTP Basic, proves.
+        """Return the user the SOAP header, HTTP Basic, or a signature proves.
 
         ``authorization`` is the HTTP Authorization header, used only when the
-        SOAP header carries no UsernameToken. Raises ``AuthenticationError``.
+        SOAP header carries no UsernameToken. ``raw_body`` is the request as
+        received: a user bound to a certificate must have signed it, and a
+        request with only a signature is the bound user's. Raises
+        ``AuthenticationError`` or ``SignatureError``.
         """
         now = now or dt.datetime.now(dt.UTC)
-        if _has_token(header) or not authorization:
-            token = read_token(header)
-            self._check_freshness(header, token, now)
+        if _has_token(header) or authorization:
+            if _has_token(header):
+                token = read_token(header)
+                self._check_freshness(header, token, now)
+            else:
+                token = _basic_token(authorization or "")
+            user = self._check_user(token, now)
+        elif raw_body is not None and _has_signature(header):
+            user = self._user_by_signature(raw_body, now)
         else:
-            token = _basic_token(authorization)
-        return self._check_user(token, now)
+            read_token(header)  # raises: no credentials at all
+            raise AssertionError("unreachable")
+        if user.certificate_pem is not None:
+            self._check_signature(user, raw_body, now)
+        return user
+
+    def _user_by_signature(self, raw_body: bytes, now: dt.datetime) -> UserRecord:
+        fingerprints = [
+            certificate_fingerprint(c) for c in signer_certificates(raw_body)
+        ]
+        with self._db.transaction() as session:
+            user = session.execute(
+                select(*_USER_COLUMNS).where(User.certificate_sha256.in_(fingerprints))
+            ).first()
+        if user is None:
+            raise AuthenticationError(
+                "no user is bound to the certificate that signed the request"
+            )
+        if _locked(user.locked_until, now):
+            raise AuthenticationError(
+                f"user {user.name} is locked after repeated failures"
+            )
+        return UserRecord(user.name, user.role, user.certificate_pem)
+
+    def _check_signature(
+        self, user: UserRecord, raw_body: bytes | None, now: dt.datetime
+    ) -> None:
+        """A signing partner's request: signed by its certificate, and new."""
+        if raw_body is None or user.certificate_pem is None:
+            raise SignatureError(f"user {user.name} must sign its requests")
+        certificate = self._certificate(user.certificate_pem)
+        try:
+            verified = verify_envelope(
+                raw_body, [certificate], require=("Body", "Timestamp"), now=now
+            )
+        except SignatureError as exc:
+            raise SignatureError(
+                f"user {user.name} must sign its requests: {exc}"
+            ) from exc
+        self._remember_signature(user.name, verified.signature_value, now)
+
+    def _certificate(self, pem: str) -> x509.Certificate:
+        found = self._certificates.get(pem)
+        if found is None:
+            found = self._certificates[pem] = x509.load_pem_x509_certificate(
+                pem.encode()
+            )
+        return found
+
+    def _remember_signature(self, name: str, value: bytes, now: dt.datetime) -> None:
+        """A signature seen before is a replayed request, like a reused nonce."""
+        marker = "sig:" + hashlib.sha256(value).hexdigest()
+        try:
+            with self._db.transaction() as session:
+                session.execute(
+                    insert(UsedNonce).values(user_name=name, nonce=marker, seen_at=now)
+                )
+        except IntegrityError:
+            raise AuthenticationError(
+                _REFUSED + ": the signed request was already received (replay)"
+            ) from None
 
     def _check_user(self, token: Token, now: dt.datetime) -> UserRecord:
         # One transaction, in Core statements (this runs on every call): the
@@ -107,7 +182,7 @@ class Authenticator:
                     )
                 if user is not None and self._password_ok(user, token):
                     self._remember(session, user.name, user.failed_logins, token, now)
-                    return UserRecord(user.name, user.role)
+                    return UserRecord(user.name, user.role, user.certificate_pem)
         except IntegrityError:
             raise AuthenticationError(
                 _REFUSED + ": the nonce was already used (replay)"
@@ -195,6 +270,12 @@ class Authenticator:
                 delete(UsedNonce).where(UsedNonce.seen_at < cutoff)
             )
             return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _has_signature(header: etree._Element | None) -> bool:
+    return header is not None and (
+        header.find("wsse:Security/ds:Signature", _NS) is not None
+    )
 
 
 def _has_token(header: etree._Element | None) -> bool:

@@ -19,7 +19,9 @@ from typing import Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography import x509
 from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes, serialization
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -45,6 +47,7 @@ MIN_PASSWORD = 12
 class UserRecord:
     name: str
     role: str
+    certificate_pem: str | None = None
 
 
 class PasswordVault:
@@ -144,3 +147,28 @@ def find_user(session: Session, name: str) -> User | None:
 def list_users(session: Session) -> list[UserRecord]:
     rows = session.scalars(select(User).order_by(User.name))
     return [UserRecord(u.name, u.role) for u in rows]
+
+
+def certificate_fingerprint(certificate: x509.Certificate) -> str:
+    return certificate.fingerprint(hashes.SHA256()).hex()
+
+
+def bind_certificate(session: Session, name: str, pem: bytes | None) -> str | None:
+    """Bind ``name`` to the certificate in ``pem`` (``None`` unbinds).
+
+    From then on the user's requests must be signed with that certificate's
+    key. Returns the certificate's SHA-256 fingerprint.
+    """
+    user = find_user(session, name)
+    if user is None:
+        raise ValidationError("name", f"no user named {name}")
+    if pem is None:
+        user.certificate_pem = user.certificate_sha256 = None
+        return None
+    try:
+        certificate = x509.load_pem_x509_certificate(pem)
+    except ValueError as exc:
+        raise ValidationError("certificate", "is not a PEM X.509 certificate") from exc
+    user.certificate_pem = certificate.public_bytes(serialization.Encoding.PEM).decode()
+    user.certificate_sha256 = certificate_fingerprint(certificate)
+    return user.certificate_sha256

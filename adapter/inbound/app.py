@@ -25,6 +25,7 @@ from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
 
 from adapter.app.context import CallContext, audit_failure
+from adapter.inbound.operations.base import RAW_BODY
 from adapter.inbound.service import AUDITED, LegalSoapService
 from adapter.inbound.types import TNS
 from adapter.runtime import Runtime
@@ -164,6 +165,7 @@ class PonteWsgi:
         started = time.perf_counter()
         correlation_id = uuid.uuid4().hex
         body, problem = self._read_body(environ)
+        raw = body
         if problem is None:
             prepared, problem = check_envelope(body)
             if prepared is not body:
@@ -173,6 +175,7 @@ class PonteWsgi:
             return self._refuse(
                 environ, start_response, problem, correlation_id, started
             )
+        environ[RAW_BODY] = raw
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         _default_soap_action(environ)

@@ -7,7 +7,12 @@ pinned certificates and returns only what was signed.
 """
 
 from adapter.signing.keys import SigningKey, generate_signing_key, load_signing_key
-from adapter.signing.verify import VerifiedEnvelope, verify_envelope, xmlsec1_command
+from adapter.signing.verify import (
+    VerifiedEnvelope,
+    signer_certificates,
+    verify_envelope,
+    xmlsec1_command,
+)
 from adapter.signing.wsse import sign_envelope
 
 __all__ = [
@@ -16,6 +21,7 @@ __all__ = [
     "generate_signing_key",
     "load_signing_key",
     "sign_envelope",
+    "signer_certificates",
     "verify_envelope",
     "xmlsec1_command",
 ]

@@ -83,6 +83,7 @@ class VerifiedEnvelope:
     message_id: str | None
     key_name: str | None
     signed_ids: frozenset[str]
+    signature_value: bytes = b""  # the raw ds:SignatureValue, e.g. to spot replays
 
 
 def verify_envelope(
@@ -116,6 +117,16 @@ def verify_envelope(
     if SIGNABLE["Timestamp"] in signed:
         _check_fresh(signed[SIGNABLE["Timestamp"]][1], now)
     return _verified_envelope(signed, results)
+
+
+def signer_certificates(data: bytes) -> list[x509.Certificate]:
+    """The certificates a message's WS-Security signature carries, unverified.
+
+    Only for finding whose message it claims to be; ``verify_envelope`` with
+    the certificate bound to that caller decides whether it is. Raises
+    ``SignatureError`` when there is no signature.
+    """
+    return _embedded_certificates(_find_signature(_parse(data)))
 
 
 def xmlsec1_command(path: Path, cert_path: Path) -> list[str]:
@@ -374,4 +385,10 @@ def _verified_envelope(
         if key_info is None
         else key_info.findtext("ds:KeyName", None, _NS),
         signed_ids=frozenset(_reference_ids(results)),
+        signature_value=_signature_value(results[0].signature_xml),
     )
+
+
+def _signature_value(signature: etree._Element) -> bytes:
+    text = signature.findtext("ds:SignatureValue", "", _NS)
+    return base64.b64decode("".join(text.split()) or "")

@@ -61,6 +61,10 @@ class User(Base):
     password_secret: Mapped[bytes] = mapped_column(LargeBinary)  # Fernet, for digest
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A partner that signs: every request must carry a WS-Security signature
+    # made with this certificate's key (PEM; SHA-256 of the DER to find it).
+    certificate_pem: Mapped[str | None] = mapped_column(Text)
+    certificate_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
     first_failure_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 

@@ -25,6 +25,7 @@ log = logging.getLogger("ponte.inbound")
 
 R = TypeVar("R")
 AUDITED = "ponte.audited"
+RAW_BODY = "ponte.raw_body"  # the request as received, before any tidying
 
 
 def runtime_of(ctx: Any) -> Any:
@@ -52,7 +53,9 @@ def run_operation(ctx: Any, name: str, work: Callable[[CallContext], R]) -> R:
         header = ctx.in_document.find(f"{{{SOAP11_ENV}}}Header")
         environ = getattr(ctx.transport, "req_env", None) or {}
         user = runtime.authenticator.authenticate(
-            header, authorization=environ.get("HTTP_AUTHORIZATION")
+            header,
+            authorization=environ.get("HTTP_AUTHORIZATION"),
+            raw_body=environ.get(RAW_BODY),
         )
         call = CallContext(
             actor=user.name,
