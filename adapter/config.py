@@ -41,10 +41,20 @@ class ServerSettings(_Frozen):
     )
     workers: int = Field(2, ge=1, description="gunicorn worker processes.")
     max_body_bytes: int = Field(20 * 1024 * 1024, description="Largest request.")
+    tls_cert: Path | None = Field(
+        None, description="PEM certificate: Ponte terminates TLS itself when set."
+    )
+    tls_key: Path | None = Field(None, description="PEM private key of tls_cert.")
+    tls_client_ca: Path | None = Field(
+        None,
+        description="PEM CA bundle for client certificates; a client that shows "
+        "one signed by it, bound to a user (users bind-cert), is that user.",
+    )
 
     @property
     def soap_url(self) -> str:
-        return self.public_url or f"http://{self.host}:{self.port}/soap/v1"
+        scheme = "https" if self.tls_cert else "http"
+        return self.public_url or f"{scheme}://{self.host}:{self.port}/soap/v1"
 
 
 class DatabaseSettings(_Frozen):
@@ -280,8 +290,16 @@ def _with_paths_resolved(settings: Settings, base: Path) -> Settings:
         if "://" not in t.wsdl:
             update["wsdl"] = str(_resolve(base, Path(t.wsdl)))
         targets.append(t.model_copy(update=update))
+    server = settings.server.model_copy(
+        update={
+            name: _resolve(base, getattr(settings.server, name))
+            for name in ("tls_cert", "tls_key", "tls_client_ca")
+            if getattr(settings.server, name) is not None
+        }
+    )
     return settings.model_copy(
         update={
+            "server": server,
             "data_dir": _resolve(base, settings.data_dir),
             "signing_keys": keys,
             "targets": tuple(targets),

@@ -88,6 +88,11 @@ class GunicornServer(BaseApplication):
             "when_ready": self._when_ready,
             "on_exit": self._on_exit,
         }
+        if server.tls_cert is not None:
+            options.update(certfile=str(server.tls_cert), keyfile=str(server.tls_key))
+            if server.tls_client_ca is not None:
+                # Optional: a client may still authenticate with a password.
+                options.update(ca_certs=str(server.tls_client_ca), cert_reqs=1)
         known = self.cfg.settings
         for key, value in options.items():
             if key in known:

@@ -16,6 +16,7 @@ import hashlib
 from dataclasses import dataclass
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from lxml import etree
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -84,14 +85,18 @@ class Authenticator:
         *,
         authorization: str | None = None,
         raw_body: bytes | None = None,
+        client_certificate: bytes | None = None,
     ) -> UserRecord:
         """Return the user the SOAP header, HTTP Basic, or a signature proves.
 
         ``authorization`` is the HTTP Authorization header, used only when the
         SOAP header carries no UsernameToken. ``raw_body`` is the request as
         received: a user bound to a certificate must have signed it, and a
-        request with only a signature is the bound user's. Raises
-        ``AuthenticationError`` or ``SignatureError``.
+        request with only a signature is the bound user's.
+        ``client_certificate`` (DER) is the TLS client certificate when Ponte
+        terminates TLS: it identifies the bound user the same way, and stands
+        in for the message signature. Raises ``AuthenticationError`` or
+        ``SignatureError``.
         """
         now = now or dt.datetime.now(dt.UTC)
         if _has_token(header) or authorization:
@@ -103,25 +108,37 @@ class Authenticator:
             user = self._check_user(token, now)
         elif raw_body is not None and _has_signature(header):
             user = self._user_by_signature(raw_body, now)
+        elif client_certificate is not None:
+            certificate = x509.load_der_x509_certificate(client_certificate)
+            return self._user_by_certificates([certificate], now, "TLS client")
         else:
             read_token(header)  # raises: no credentials at all
             raise AssertionError("unreachable")
-        if user.certificate_pem is not None:
+        if user.certificate_pem is not None and not self._same_certificate(
+            user, client_certificate
+        ):
             self._check_signature(user, raw_body, now)
         return user
 
+    def _same_certificate(self, user: UserRecord, der: bytes | None) -> bool:
+        if der is None or user.certificate_pem is None:
+            return False
+        bound = self._certificate(user.certificate_pem)
+        return bound.public_bytes(serialization.Encoding.DER) == der
+
     def _user_by_signature(self, raw_body: bytes, now: dt.datetime) -> UserRecord:
-        fingerprints = [
-            certificate_fingerprint(c) for c in signer_certificates(raw_body)
-        ]
+        return self._user_by_certificates(signer_certificates(raw_body), now, "signing")
+
+    def _user_by_certificates(
+        self, certificates: list[x509.Certificate], now: dt.datetime, kind: str
+    ) -> UserRecord:
+        fingerprints = [certificate_fingerprint(c) for c in certificates]
         with self._db.transaction() as session:
             user = session.execute(
                 select(*_USER_COLUMNS).where(User.certificate_sha256.in_(fingerprints))
             ).first()
         if user is None:
-            raise AuthenticationError(
-                "no user is bound to the certificate that signed the request"
-            )
+            raise AuthenticationError(f"no user is bound to the {kind} certificate")
         if _locked(user.locked_until, now):
             raise AuthenticationError(
                 f"user {user.name} is locked after repeated failures"

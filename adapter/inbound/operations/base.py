@@ -37,6 +37,19 @@ def _client_address(ctx: Any) -> str | None:
     return environ.get("REMOTE_ADDR")
 
 
+def _peer_certificate(environ: dict[str, Any]) -> bytes | None:
+    """The TLS client certificate (DER) when gunicorn terminates TLS."""
+    sock = environ.get("gunicorn.socket")
+    getpeercert = getattr(sock, "getpeercert", None)
+    if getpeercert is None:
+        return None
+    try:
+        der = getpeercert(binary_form=True)
+    except ValueError:  # the handshake is not done
+        return None
+    return der if isinstance(der, bytes) and der else None
+
+
 def run_operation(ctx: Any, name: str, work: Callable[[CallContext], R]) -> R:
     """Authenticate, authorize, run ``work`` and turn errors into faults."""
     runtime = runtime_of(ctx)
@@ -56,6 +69,7 @@ def run_operation(ctx: Any, name: str, work: Callable[[CallContext], R]) -> R:
             header,
             authorization=environ.get("HTTP_AUTHORIZATION"),
             raw_body=environ.get(RAW_BODY),
+            client_certificate=_peer_certificate(environ),
         )
         call = CallContext(
             actor=user.name,
