@@ -97,10 +97,10 @@ class Installation:
                 return requests.get(
                     f"http://127.0.0.1:{self.port}/health", timeout=1
                 ).ok
-            except requests.ConnectionError:
-                return False
+            except (requests.ConnectionError, requests.Timeout):
+                return False  # not up yet, or a worker still booting
 
-        wait_until(healthy, timeout=30)
+        wait_until(healthy, timeout=60)
         return process
 
     def logs(self) -> str:
