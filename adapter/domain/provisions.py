@@ -11,6 +11,11 @@ returns the ledger movements (legal-domain notes §2.6, table rows 1 to 3):
 constitution, increase and reversal as deltas of the provisioned amount, plus
 a disclosure record while the loss is possible.
 
+``revision_movements`` covers a changed figure for the same reporting date and
+``withdrawal_movements`` the deletion of the latest reporting date: each moves
+the ledger by the difference only, so the movements of a lawsuit always add up
+to its current provisioned amount.
+
 Not told apart yet: a rise caused by monetary update (row 4, debit financial
 expense) comes out as an ordinary increase; the caller would need the update
 part separately.
@@ -145,6 +150,12 @@ def _ledger(previous: Decimal, new: Decimal) -> list[Movement]:
     return []
 
 
+def _disclosed(classification: Classification, amount: Decimal) -> list[Movement]:
+    if classification is Classification.POSSIBLE:
+        return [Movement(MovementKind.DISCLOSURE, amount, None, None)]
+    return []
+
+
 def movements(
     previous: ProvisionSnapshot | None, new: ProvisionInput
 ) -> list[Movement]:
@@ -159,6 +170,40 @@ def movements(
         )
     before = ZERO if previous is None else previous.provisioned
     result = _ledger(before, new.provisioned)
-    if new.classification is Classification.POSSIBLE:
-        result.append(Movement(MovementKind.DISCLOSURE, new.amount, None, None))
-    return result
+    return result + _disclosed(new.classification, new.amount)
+
+
+def revision_movements(
+    stored: ProvisionSnapshot, new: ProvisionInput
+) -> list[Movement]:
+    """The movements of a new figure for a reporting date already stored.
+
+    Only the difference is booked: the stored figure's movements were already
+    made. Raises ``ConflictError`` when the reporting dates differ.
+    """
+    if new.reporting_date != stored.reporting_date:
+        raise ConflictError(
+            f"a revision for {new.reporting_date.isoformat()} cannot replace "
+            f"the provision for {stored.reporting_date.isoformat()}"
+        )
+    result = _ledger(stored.provisioned, new.provisioned)
+    return result + _disclosed(new.classification, new.amount)
+
+
+def withdrawal_movements(
+    withdrawn: ProvisionSnapshot, restored: ProvisionSnapshot | None
+) -> list[Movement]:
+    """The movements that undo ``withdrawn``, back to the provision it followed.
+
+    ``restored`` is the previous reporting date's provision (None when there
+    was none); while it is possible, its disclosure applies again.
+    """
+    if restored is not None and restored.reporting_date >= withdrawn.reporting_date:
+        raise ConflictError(
+            f"the provision for {withdrawn.reporting_date.isoformat()} does not "
+            f"follow the one for {restored.reporting_date.isoformat()}"
+        )
+    if restored is None:
+        return _ledger(withdrawn.provisioned, ZERO)
+    result = _ledger(withdrawn.provisioned, restored.provisioned)
+    return result + _disclosed(restored.classification, restored.amount)

@@ -50,16 +50,28 @@ def quiet_spyne() -> None:
     spyne.const.MIN_GC_INTERVAL = float("inf")
 
 
-def build_spyne_app(url: str) -> WsgiApplication:
-    """spyne's application with its WSDL built for ``url`` (not the first caller's)."""
+def build_spyne_app(url: str, max_body: int = 20 * 1024 * 1024) -> WsgiApplication:
+    """spyne's application with its WSDL built for ``url`` (not the first caller's).
+
+    spyne's own limits are lifted to ours: its default body limit is 2 MiB,
+    and libxml2 refuses text nodes over 10 MB (an AFD file in base64) unless
+    ``huge_tree`` is on. DTDs never reach it (``check_envelope``).
+    """
+    in_protocol = Soap11(
+        validator="lxml",
+        huge_tree=True,
+        resolve_entities=False,
+        load_dtd=False,
+        no_network=True,
+    )
     application = Application(
         [LegalSoapService],
         tns=TNS,
         name="Ponte",
-        in_protocol=Soap11(validator="lxml"),
+        in_protocol=in_protocol,
         out_protocol=Soap11(),
     )
-    wsgi = WsgiApplication(application)
+    wsgi = WsgiApplication(application, max_content_length=max_body)
     wsgi.doc.wsdl11.build_interface_document(url)
     # spyne serves this cached copy for every ?wsdl request from now on.
     wsgi._wsdl = canonical_wsdl(wsgi.doc.wsdl11.get_interface_document())
@@ -133,7 +145,7 @@ class PonteWsgi:
         quiet_spyne()
         self.runtime = runtime
         self.max_body = runtime.settings.server.max_body_bytes
-        self.spyne = build_spyne_app(runtime.settings.server.soap_url)
+        self.spyne = build_spyne_app(runtime.settings.server.soap_url, self.max_body)
         self.spyne.app.ponte_runtime = runtime  # read by the service's operations
 
     def __call__(
@@ -252,7 +264,11 @@ class PonteWsgi:
 
 _SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
-_LXML_PREFIX = re.compile(r"^<string>:\d+:\d+:ERROR:[A-Z]+:[A-Z_]+: ")
+_LXML_PREFIX = re.compile(r"^(<string>)?:\d+:\d+:ERROR:[A-Z]+:[A-Z0-9_]+: ")
+# libxml2 quotes the offending value: it may be a whole document or personal
+# data, and never goes back to the client or into the audit trail.
+_QUOTED_VALUE = re.compile(r"(?<=[:e] )'[^']{40,}'?")
+_MAX_MESSAGE = 300
 
 
 Problem = tuple[str, str]
@@ -270,7 +286,7 @@ def check_envelope(body: bytes) -> tuple[bytes, Problem | None]:
     envelope re-serialised as UTF-8 without them.
     """
     try:
-        root = etree.fromstring(body, safe_parser())
+        root = etree.fromstring(body, safe_parser(huge_tree=True))
     except etree.XMLSyntaxError as exc:
         if _DOCTYPE.search(body[:65536]):
             return body, (
@@ -353,7 +369,9 @@ def spyne_fault(response: bytes) -> tuple[str, str]:
     code = root.findtext(f".//{{{SOAP11_ENV}}}Fault/faultcode") or "Server.Internal"
     message = root.findtext(f".//{{{SOAP11_ENV}}}Fault/faultstring") or ""
     code = code.split(":", 1)[-1]
-    message = _LXML_PREFIX.sub("", message.strip())
+    message = _QUOTED_VALUE.sub("'…'", _LXML_PREFIX.sub("", message.strip()))
+    if len(message) > _MAX_MESSAGE:
+        message = message[: _MAX_MESSAGE - 1] + "…"
     return code, message or "the request was refused"
 
 

@@ -14,8 +14,10 @@ from adapter.domain.provisions import (
     MovementKind,
     ProvisionSnapshot,
     movements,
+    revision_movements,
     snapshot_of,
     validate_provision,
+    withdrawal_movements,
 )
 from adapter.errors import ConflictError, ValidationError
 
@@ -163,3 +165,66 @@ def test_snapshot_of_a_provision_feeds_the_next_reporting_date() -> None:
     assert movements(snapshot_of(june), july) == [
         Movement(MovementKind.INCREASE, Decimal("20.00"), EXPENSE, PROVISION)
     ]
+
+
+# Movements: a new figure for the same date, and a withdrawn date
+
+
+def revise(
+    stored: ProvisionSnapshot, classification: str, amount: str
+) -> list[Movement]:
+    new = validate_provision("LS-1", stored.reporting_date, classification, amount)
+    return revision_movements(stored, new)
+
+
+def test_revision_moves_only_the_difference() -> None:
+    assert revise(before("probable", "1000.00"), "probable", "1200.00") == [
+        Movement(MovementKind.INCREASE, Decimal("200.00"), EXPENSE, PROVISION)
+    ]
+
+
+def test_revision_to_possible_reverses_and_discloses() -> None:
+    assert revise(before("probable", "1000.00"), "possible", "900.00") == [
+        Movement(MovementKind.REVERSAL, Decimal("1000.00"), PROVISION, REVERSAL),
+        Movement(MovementKind.DISCLOSURE, Decimal("900.00"), None, None),
+    ]
+
+
+def test_revision_for_another_date_is_a_conflict() -> None:
+    june = validate_provision("LS-1", JUNE, "probable", "1.00")
+    with pytest.raises(ConflictError, match="for 2026-06-30 cannot replace"):
+        revision_movements(before("probable", "1.00"), june)
+
+
+def test_withdrawal_reverses_back_to_the_previous_figure() -> None:
+    withdrawn = ProvisionSnapshot(JUNE, Classification.PROBABLE, Decimal("150.00"))
+    assert withdrawal_movements(withdrawn, before("probable", "100.00")) == [
+        Movement(MovementKind.REVERSAL, Decimal("50.00"), PROVISION, REVERSAL)
+    ]
+
+
+def test_withdrawal_below_the_previous_figure_constitutes_it_again() -> None:
+    withdrawn = ProvisionSnapshot(JUNE, Classification.REMOTE, Decimal("0.00"))
+    assert withdrawal_movements(withdrawn, before("probable", "100.00")) == [
+        Movement(MovementKind.CONSTITUTION, Decimal("100.00"), EXPENSE, PROVISION)
+    ]
+
+
+def test_withdrawal_of_the_first_provision_reverses_it_all() -> None:
+    withdrawn = ProvisionSnapshot(JUNE, Classification.PROBABLE, Decimal("80.00"))
+    assert withdrawal_movements(withdrawn, None) == [
+        Movement(MovementKind.REVERSAL, Decimal("80.00"), PROVISION, REVERSAL)
+    ]
+
+
+def test_withdrawal_brings_back_the_previous_disclosure() -> None:
+    withdrawn = ProvisionSnapshot(JUNE, Classification.REMOTE, Decimal("0.00"))
+    assert withdrawal_movements(withdrawn, before("possible", "300.00")) == [
+        Movement(MovementKind.DISCLOSURE, Decimal("300.00"), None, None)
+    ]
+
+
+def test_withdrawal_needs_an_earlier_previous_provision() -> None:
+    withdrawn = ProvisionSnapshot(MAY, Classification.PROBABLE, Decimal("1.00"))
+    with pytest.raises(ConflictError, match="does not follow the one for 2026-05-31"):
+        withdrawal_movements(withdrawn, before("probable", "1.00"))
