@@ -354,7 +354,7 @@ def deliveries() -> None:
 @deliveries.command("list")
 @click.option(
     "--status",
-    type=click.Choice(["pending", "in_flight", "delivered", "parked"]),
+    type=click.Choice(["pending", "in_flight", "delivered", "parked", "cancelled"]),
     help="Only deliveries in this state (parked ones wait for an operator).",
 )
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100_000))

@@ -6,9 +6,13 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from adapter.app.contracts import ContractService
+from adapter.app.employees import EmployeeService
 from adapter.app.lawsuits import LawsuitService
 from adapter.app.legal import LegalService, utc_now
 from adapter.app.parties import PartyService
+from adapter.app.provisions import ProvisionService
+from adapter.app.punches import PunchService
 from adapter.audit.writer import AuditSink, AuditWriter
 from adapter.config import Settings
 from adapter.credentials.authenticator import Authenticator
@@ -28,6 +32,10 @@ class Runtime:
     legal: LegalService
     parties: PartyService
     lawsuits: LawsuitService
+    contracts: ContractService
+    punches: PunchService
+    provisions: ProvisionService
+    employees: EmployeeService
 
 
 def subscriptions_of(settings: Settings) -> Callable[[str], Sequence[str]]:
@@ -52,4 +60,18 @@ def build_runtime(
     legal = LegalService(db, sink, subscriptions_of(settings))
     parties = PartyService(db, sink, utc_now)
     lawsuits = LawsuitService(db, sink, utc_now)
-    return Runtime(settings, db, sink, vault, authenticator, legal, parties, lawsuits)
+    contracts = ContractService(db, sink, utc_now)
+    return Runtime(
+        settings,
+        db,
+        sink,
+        vault,
+        authenticator,
+        legal,
+        parties,
+        lawsuits,
+        contracts,
+        punches=PunchService(db, sink, utc_now),
+        provisions=ProvisionService(db, sink, utc_now),
+        employees=EmployeeService(db, sink, utc_now),
+    )

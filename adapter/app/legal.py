@@ -1,29 +1,54 @@
-"""Payment orders: the use cases behind their inbound operations."""
+"""Payment orders: the use cases behind their inbound operations.
+
+Every status change goes through ``move_order`` (checked against
+``payment_order_rules.ORDER_TRANSITIONS``) and leaves a row in
+``payment_order_changes`` with who made it and the fact it needed; the
+delivery worker moves orders the same way (``adapter.app.reactions``).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from adapter.app.context import CallContext
+from adapter.app.records import find_by_keys
 from adapter.audit.writer import AuditSink
 from adapter.domain import events
 from adapter.domain.identifiers import mask_tax_id
-from adapter.domain.payments import (
-    PaymentOrderInput,
-    PaymentStatus,
-    check_transition,
+from adapter.domain.lawsuits import optional_text
+from adapter.domain.parties import required_text
+from adapter.domain.payment_order_rules import (
+    OrderStatus,
+    PaymentInstruction,
+    check_order_transition,
+    check_payment_date,
 )
+from adapter.domain.payments import PaymentOrderInput
+from adapter.domain.withholdings import Withholding
 from adapter.errors import ConflictError, NotFoundError
 from adapter.storage.db import Database
 from adapter.storage.models import Delivery, OutboxEvent, Party, PaymentOrder
+from adapter.storage.models_payment_orders import (
+    PaymentOrderChange,
+    PaymentOrderDetail,
+    PaymentOrderWithholding,
+)
+from adapter.storage.paging import Cursor, keyset, next_cursor
+from adapter.storage.payment_order_rows import (
+    detail_row,
+    instruction_of,
+    withholding_of,
+    withholding_rows,
+)
 
 Clock = Callable[[], dt.datetime]
 
@@ -52,9 +77,38 @@ class PaymentOrderView:
     approved_at: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    gross_amount: Decimal | None = None
+    withholdings: tuple[Withholding, ...] = ()
+    instruction: PaymentInstruction | None = None
+    payment_date: dt.date | None = None
+    receipt: str | None = None
+    status_reason: str | None = None  # why it was rejected or cancelled
 
 
-def order_view(row: PaymentOrder) -> PaymentOrderView:
+@dataclass(frozen=True)
+class PaymentOrderFilter:
+    status: OrderStatus | None = None
+    lawsuit_number: str | None = None
+    beneficiary_tax_id: str | None = None
+    modified_since: dt.datetime | None = None
+
+
+@dataclass
+class _Children:
+    """What an order keeps in its child tables."""
+
+    detail: PaymentOrderDetail | None = None
+    withholdings: list[PaymentOrderWithholding] = field(default_factory=list)
+    changes: list[PaymentOrderChange] = field(default_factory=list)
+
+
+def order_view(
+    row: PaymentOrder, children: _Children | None = None
+) -> PaymentOrderView:
+    kept = children or _Children()
+    paid = [c for c in kept.changes if c.to_status == OrderStatus.PAID.value]
+    last = kept.changes[-1] if kept.changes else None
+    reason = last.reason if last is not None and last.to_status == row.status else None
     return PaymentOrderView(
         id=row.id,
         source_system=row.source_system,
@@ -74,7 +128,65 @@ def order_view(row: PaymentOrder) -> PaymentOrderView:
         approved_at=row.approved_at,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        gross_amount=kept.detail.gross_amount if kept.detail else None,
+        withholdings=tuple(withholding_of(w) for w in kept.withholdings),
+        instruction=instruction_of(kept.detail),
+        payment_date=paid[-1].payment_date if paid else None,
+        receipt=paid[-1].receipt if paid else None,
+        status_reason=reason,
     )
+
+
+def record_move(
+    session: Session,
+    row: PaymentOrder,
+    new: OrderStatus,
+    now: dt.datetime,
+    actor: str,
+    **facts: Any,
+) -> None:
+    """Set the status and keep the change; the caller has checked the move."""
+    session.add(
+        PaymentOrderChange(
+            order_id=row.id,
+            from_status=row.status,
+            to_status=new.value,
+            at=now,
+            actor=actor,
+            **facts,
+        )
+    )
+    row.status = new.value
+    row.updated_at = now
+
+
+def move_order(
+    session: Session,
+    row: PaymentOrder,
+    new: OrderStatus,
+    now: dt.datetime,
+    actor: str,
+    **facts: Any,
+) -> None:
+    """Check the move and the facts it needs, then make it.
+
+    ``facts`` are columns of ``payment_order_changes``: ``reason``,
+    ``document_number``, ``payment_date`` (checked by the lifecycle) and
+    ``receipt`` (only kept). Raises ``ConflictError`` or ``ValidationError``.
+    """
+    check_order_transition(
+        OrderStatus(row.status),
+        new,
+        reason=facts.get("reason"),
+        document_number=facts.get("document_number"),
+        payment_date=facts.get("payment_date"),
+    )
+    record_move(session, row, new, now, actor, **facts)
+
+
+def business_key(order_id: str) -> str:
+    """The key ``events.payment_order_approved`` gives an order's events."""
+    return f"payment_order:{order_id}"
 
 
 class LegalService:
@@ -93,7 +205,7 @@ class LegalService:
         self._subscriptions = subscriptions
         self._clock = clock
 
-    # Payment orders
+    # Create
 
     def create_payment_order(
         self, call: CallContext, data: PaymentOrderInput
@@ -101,20 +213,11 @@ class LegalService:
         """Create a payment order; repeating the same request returns the first.
 
         Returns the order and ``created`` or ``unchanged``. The same key with
-        different content is a ``ConflictError``.
+        different content (withholdings and payment method included) is a
+        ``ConflictError``.
         """
         with self._db.transaction() as session:
-            beneficiary = session.scalars(
-                select(Party).where(
-                    Party.tax_id == data.beneficiary_tax_id, Party.deleted_at.is_(None)
-                )
-            ).first()
-            if beneficiary is None:
-                raise NotFoundError(
-                    "beneficiaryTaxId",
-                    "party",
-                    f"taxId {mask_tax_id(data.beneficiary_tax_id)}",
-                )
+            beneficiary = self._beneficiary(session, data.beneficiary_tax_id)
             existing = session.scalars(
                 select(PaymentOrder).where(
                     PaymentOrder.source_system == data.source_system,
@@ -122,63 +225,268 @@ class LegalService:
                 )
             ).one_or_none()
             if existing is not None:
-                _check_same_order(existing, data, beneficiary.id)
-                self._record(
-                    session, call, "payment_order", existing.id, {"result": "unchanged"}
-                )
-                return order_view(existing), "unchanged"
-            now = self._clock()
-            row = PaymentOrder(
-                id=str(uuid.uuid4()),
-                source_system=data.source_system,
-                external_id=data.external_id,
-                lawsuit_number=data.lawsuit_number,
-                type=data.type.value,
-                beneficiary=beneficiary,
-                amount=data.amount,
-                currency="BRL",
-                due_date=data.due_date,
-                cost_center=data.cost_center,
-                description=data.description,
-                status=PaymentStatus.CREATED.value,
-                created_by=call.actor,
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(row)
+                view = self._view(session, existing)
+                _check_same_order(view, data, beneficiary.id)
+                self._record(session, call, existing.id, {"result": "unchanged"})
+                return view, "unchanged"
+            row, children = self._add_order(session, call, data, beneficiary)
             detail = {
                 "result": "created",
                 "amount": str(data.amount),
                 "type": data.type.value,
             }
-            self._record(session, call, "payment_order", row.id, detail)
-            return order_view(row), "created"
+            if data.instruction is not None:
+                detail["method"] = data.instruction.method.value
+            self._record(session, call, row.id, detail)
+            return order_view(row, children), "created"
+
+    def _beneficiary(self, session: Session, tax_id: str) -> Party:
+        beneficiary = session.scalars(
+            select(Party).where(Party.tax_id == tax_id, Party.deleted_at.is_(None))
+        ).first()
+        if beneficiary is None:
+            raise NotFoundError(
+                "beneficiaryTaxId", "party", f"taxId {mask_tax_id(tax_id)}"
+            )
+        return beneficiary
+
+    def _add_order(
+        self,
+        session: Session,
+        call: CallContext,
+        data: PaymentOrderInput,
+        beneficiary: Party,
+    ) -> tuple[PaymentOrder, _Children]:
+        """Add the order and its child rows; a new order has no changes yet."""
+        now = self._clock()
+        row = PaymentOrder(
+            id=str(uuid.uuid4()),
+            source_system=data.source_system,
+            external_id=data.external_id,
+            lawsuit_number=data.lawsuit_number,
+            type=data.type.value,
+            beneficiary=beneficiary,
+            amount=data.amount,
+            currency="BRL",
+            due_date=data.due_date,
+            cost_center=data.cost_center,
+            description=data.description,
+            status=OrderStatus.CREATED.value,
+            created_by=call.actor,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(row)
+        session.flush()  # the children's foreign keys need the order first
+        children = _Children(
+            detail=detail_row(row.id, data.gross_amount, data.instruction),
+            withholdings=withholding_rows(row.id, data.withholdings),
+        )
+        if children.detail is not None:
+            session.add(children.detail)
+        session.add_all(children.withholdings)
+        return row, children
+
+    # Approval
+
+    def submit_payment_order(
+        self, call: CallContext, order_id: str
+    ) -> PaymentOrderView:
+        """Put a created order up for approval (an optional step)."""
+        return self._change(call, order_id, OrderStatus.PENDING_APPROVAL)
 
     def approve_payment_order(
         self, call: CallContext, order_id: str
     ) -> PaymentOrderView:
         """Approve the order and put its event in the outbox, in one transaction."""
         with self._db.transaction() as session:
-            row = _load_order(session, order_id)
-            check_transition(PaymentStatus(row.status), PaymentStatus.APPROVED)
+            row = _lock_order(session, order_id)
             now = self._clock()
-            row.status = PaymentStatus.APPROVED.value
+            before = row.status
+            move_order(session, row, OrderStatus.APPROVED, now, call.actor)
             row.approved_by = call.actor
             row.approved_at = now
-            row.updated_at = now
             event = events.payment_order_approved(_snapshot(row), now)
             targets = self._enqueue(session, event)
-            detail = {"status": row.status, "event": event.id, "targets": list(targets)}
-            self._record(session, call, "payment_order", row.id, detail)
-            return order_view(row)
+            detail = {
+                "from": before,
+                "status": row.status,
+                "event": event.id,
+                "targets": list(targets),
+            }
+            self._record(session, call, row.id, detail)
+            return self._view(session, row)
 
-    def get_payment_order(self, call: CallContext, order_id: str) -> PaymentOrderView:
+    def reject_payment_order(
+        self, call: CallContext, order_id: str, reason: str | None
+    ) -> PaymentOrderView:
+        """An approver refuses an order that awaits approval; final."""
+        text = optional_text(reason, "reason", 250)
+        return self._change(call, order_id, OrderStatus.REJECTED, reason=text)
+
+    def cancel_payment_order(
+        self, call: CallContext, order_id: str, reason: str | None
+    ) -> PaymentOrderView:
+        """Cancel an order not yet sent, or registered but unpaid; final.
+
+        Deliveries of its event that have not started are cancelled with it.
+        They are updated before the order is locked, in the order the worker
+        takes the same rows, so a claim that wins the race makes the order
+        ``sent`` first and the cancellation is refused.
+        """
+        text = optional_text(reason, "reason", 250)
         with self._db.transaction() as session:
-            row = _load_order(session, order_id)
-            self._record(session, call, "payment_order", row.id, {})
-            return order_view(row)
+            now = self._clock()
+            stopped = _cancel_deliveries(session, order_id, now)
+            row = _lock_order(session, order_id)
+            before = row.status
+            move_order(
+                session, row, OrderStatus.CANCELLED, now, call.actor, reason=text
+            )
+            detail = {
+                "from": before,
+                "status": row.status,
+                "reason": text,
+                "deliveries_cancelled": stopped,
+            }
+            self._record(session, call, row.id, detail)
+            return self._view(session, row)
+
+    # ERP callbacks
+
+    def confirm_payment_order_registered(
+        self, call: CallContext, order_id: str, document_number: str | None
+    ) -> PaymentOrderView:
+        """The ERP has registered the order as ``document_number``.
+
+        A repeat with the same number changes nothing. On an order the worker
+        already registered, the ERP's number replaces the delivery's key.
+        """
+        number = required_text(document_number, "documentNumber", 100)
+        with self._db.transaction() as session:
+            row = _lock_order(session, order_id)
+            if row.erp_document == number:
+                self._record(session, call, row.id, {"result": "unchanged"})
+                return self._view(session, row)
+            now = self._clock()
+            detail: dict[str, Any] = {"from": row.status, "document": number}
+            if row.status == OrderStatus.REGISTERED.value:
+                detail["replaced_document"] = row.erp_document
+                row.updated_at = now
+            else:
+                move_order(
+                    session,
+                    row,
+                    OrderStatus.REGISTERED,
+                    now,
+                    call.actor,
+                    document_number=number,
+                )
+            row.erp_document = number
+            detail["status"] = row.status
+            self._record(session, call, row.id, detail)
+            return self._view(session, row)
+
+    def confirm_payment_order_paid(
+        self,
+        call: CallContext,
+        order_id: str,
+        payment_date: dt.date | None,
+        receipt: str | None = None,
+    ) -> PaymentOrderView:
+        """The ERP has paid the registered order on ``payment_date``.
+
+        A repeat with the same date (and receipt, when given) changes nothing.
+        """
+        kept_receipt = optional_text(receipt, "receipt", 200)
+        with self._db.transaction() as session:
+            now = self._clock()
+            check_payment_date(payment_date, now)
+            row = _lock_order(session, order_id)
+            if row.status == OrderStatus.PAID.value:
+                view = self._view(session, row)
+                if _repeats_payment(view, payment_date, kept_receipt):
+                    self._record(session, call, row.id, {"result": "unchanged"})
+                    return view
+            before = row.status
+            move_order(
+                session,
+                row,
+                OrderStatus.PAID,
+                now,
+                call.actor,
+                payment_date=payment_date,
+                receipt=kept_receipt,
+            )
+            detail = {
+                "from": before,
+                "status": row.status,
+                "payment_date": str(payment_date),
+            }
+            self._record(session, call, row.id, detail)
+            return self._view(session, row)
+
+    # Reading
+
+    def get_payment_order(
+        self,
+        call: CallContext,
+        order_id: str | None = None,
+        *,
+        key: tuple[str, str] | None = None,
+    ) -> PaymentOrderView:
+        """The order with Ponte's ``order_id``, or with the ERP's ``key``."""
+        with self._db.transaction() as session:
+            row = _find_order(session, order_id, key)
+            self._record(session, call, row.id, {})
+            return self._view(session, row)
+
+    def query_payment_orders(
+        self,
+        call: CallContext,
+        where: PaymentOrderFilter,
+        cursor: Cursor | None,
+        size: int,
+    ) -> tuple[list[PaymentOrderView], str | None]:
+        """One page in ``(updated_at, id)`` order, and the cursor of the next."""
+        query = select(PaymentOrder)
+        if where.status is not None:
+            query = query.where(PaymentOrder.status == where.status.value)
+        if where.lawsuit_number is not None:
+            query = query.where(PaymentOrder.lawsuit_number == where.lawsuit_number)
+        if where.beneficiary_tax_id is not None:
+            paid_to = select(Party.id).where(Party.tax_id == where.beneficiary_tax_id)
+            query = query.where(PaymentOrder.beneficiary_id.in_(paid_to))
+        if where.modified_since is not None:
+            query = query.where(PaymentOrder.updated_at >= where.modified_since)
+        with self._db.transaction() as session:
+            rows = list(session.scalars(keyset(query, PaymentOrder, cursor, size)))
+            following = next_cursor(rows, size)
+            children = _load_children(session, [r.id for r in rows])
+            self._record(session, call, None, {"returned": len(rows)})
+            return [order_view(r, children[r.id]) for r in rows], following
 
     # Shared steps
+
+    def _change(
+        self,
+        call: CallContext,
+        order_id: str,
+        new: OrderStatus,
+        reason: str | None = None,
+    ) -> PaymentOrderView:
+        with self._db.transaction() as session:
+            row = _lock_order(session, order_id)
+            before = row.status
+            move_order(session, row, new, self._clock(), call.actor, reason=reason)
+            detail = {"from": before, "status": row.status}
+            if reason is not None:
+                detail["reason"] = reason
+            self._record(session, call, row.id, detail)
+            return self._view(session, row)
+
+    def _view(self, session: Session, row: PaymentOrder) -> PaymentOrderView:
+        return order_view(row, _load_children(session, [row.id])[row.id])
 
     def _enqueue(self, session: Session, event: events.Event) -> Sequence[str]:
         """Store the event and one delivery per subscribed target (the outbox)."""
@@ -214,18 +522,13 @@ class LegalService:
         self,
         session: Session,
         call: CallContext,
-        record_type: str,
-        record_id: str,
+        record_id: str | None,
         detail: dict[str, Any],
     ) -> None:
         entry = call.audit_record(
-            "ok", record_type=record_type, record_id=record_id, detail=detail
+            "ok", record_type="payment_order", record_id=record_id, detail=detail
         )
         self._audit.record(session, entry)
-
-
-def _masked(name: str, value: Any) -> Any:
-    return mask_tax_id(value) if name == "tax_id" and value else value
 
 
 def _load_order(session: Session, order_id: str) -> PaymentOrder:
@@ -235,17 +538,101 @@ def _load_order(session: Session, order_id: str) -> PaymentOrder:
     return row
 
 
+def _find_order(
+    session: Session, order_id: str | None, key: tuple[str, str] | None
+) -> PaymentOrder:
+    if order_id:
+        return _load_order(session, order_id)
+    assert key is not None
+    row: PaymentOrder | None = find_by_keys(session, PaymentOrder, [key]).get(key)
+    if row is None:
+        described = f"sourceSystem {key[0]} and externalId {key[1]}"
+        raise NotFoundError("id", "payment order", described)
+    return row
+
+
+def _lock_order(session: Session, order_id: str) -> PaymentOrder:
+    """The order, locked until the transaction ends.
+
+    ``FOR UPDATE`` on PostgreSQL; on SQLite ``BEGIN IMMEDIATE`` already
+    serialises writers.
+    """
+    row = session.scalars(
+        select(PaymentOrder)
+        .where(PaymentOrder.id == order_id)
+        .with_for_update(of=PaymentOrder)
+        .execution_options(populate_existing=True)
+    ).first()
+    if row is None:
+        raise NotFoundError("id", "payment order", f"id {order_id}")
+    return row
+
+
+def _cancel_deliveries(session: Session, order_id: str, now: dt.datetime) -> int:
+    """Cancel the order's deliveries that no attempt has claimed; how many."""
+    event_ids = select(OutboxEvent.id).where(
+        OutboxEvent.business_key == business_key(order_id)
+    )
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.event_id.in_(event_ids), Delivery.status == "pending")
+        .values(
+            status="cancelled",
+            next_attempt_at=None,
+            last_error="the payment order was cancelled",
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _load_children(session: Session, order_ids: Iterable[str]) -> dict[str, _Children]:
+    """The child rows of each order, three queries for the whole list."""
+    ids = list(order_ids)
+    found: dict[str, _Children] = defaultdict(_Children)
+    if not ids:
+        return found
+    for detail in session.scalars(
+        select(PaymentOrderDetail).where(PaymentOrderDetail.order_id.in_(ids))
+    ):
+        found[detail.order_id].detail = detail
+    for withholding in session.scalars(
+        select(PaymentOrderWithholding)
+        .where(PaymentOrderWithholding.order_id.in_(ids))
+        .order_by(PaymentOrderWithholding.order_id, PaymentOrderWithholding.position)
+    ):
+        found[withholding.order_id].withholdings.append(withholding)
+    for change in session.scalars(
+        select(PaymentOrderChange)
+        .where(PaymentOrderChange.order_id.in_(ids))
+        .order_by(PaymentOrderChange.id)
+    ):
+        found[change.order_id].changes.append(change)
+    return found
+
+
+def _repeats_payment(
+    view: PaymentOrderView, payment_date: dt.date | None, receipt: str | None
+) -> bool:
+    """True when a paid order already has this date (and this receipt, if given)."""
+    return view.payment_date == payment_date and receipt in (None, view.receipt)
+
+
 def _check_same_order(
-    row: PaymentOrder, data: PaymentOrderInput, party_id: str
+    view: PaymentOrderView, data: PaymentOrderInput, party_id: str
 ) -> None:
     same = (
-        row.lawsuit_number == data.lawsuit_number
-        and row.type == data.type.value
-        and row.beneficiary_id == party_id
-        and row.amount == data.amount
-        and row.due_date == data.due_date
-        and row.cost_center == data.cost_center
-        and row.description == data.description
+        view.lawsuit_number == data.lawsuit_number
+        and view.type == data.type.value
+        and view.beneficiary_id == party_id
+        and view.amount == data.amount
+        and view.due_date == data.due_date
+        and view.cost_center == data.cost_center
+        and view.description == data.description
+        and view.gross_amount == data.gross_amount
+        and view.withholdings == data.withholdings
+        and view.instruction == data.instruction
     )
     if not same:
         raise ConflictError(

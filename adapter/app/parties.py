@@ -39,6 +39,7 @@ _COMMITTED = frozenset(
         PaymentStatus.APPROVED.value,
         PaymentStatus.SENT.value,
         PaymentStatus.REGISTERED.value,
+        "paid",  # evidence of money that left the company
     }
 )
 

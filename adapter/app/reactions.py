@@ -1,14 +1,26 @@
-"""What a delivery's progress means for the record it carries."""
+"""What a delivery's progress means for the record it carries.
+
+The worker moves an order only along ``ORDER_TRANSITIONS``. An order that an
+operator or an ERP callback has moved on meanwhile (registered, paid or
+cancelled through SOAP) keeps its status: the delivery's outcome is recorded
+on the delivery, and a warning names the order.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from sqlalchemy.orm import Session
 
+from adapter.app.legal import record_move
 from adapter.domain.events import PAYMENT_ORDER_APPROVED
-from adapter.domain.payments import PaymentStatus, check_transition
+from adapter.domain.payment_order_rules import OrderStatus, may_become
 from adapter.storage.models import Delivery, PaymentOrder
+
+log = logging.getLogger("ponte.delivery")
+
+WORKER = "ponte-worker"
 
 
 def _order(session: Session, delivery: Delivery) -> PaymentOrder | None:
@@ -18,28 +30,59 @@ def _order(session: Session, delivery: Delivery) -> PaymentOrder | None:
     return session.get(PaymentOrder, order_id)
 
 
-def _move(order: PaymentOrder | None, status: PaymentStatus, now: dt.datetime) -> None:
-    if order is None or order.status == status.value:
-        return
-    check_transition(PaymentStatus(order.status), status)
-    order.status = status.value
-    order.updated_at = now
+def _move(
+    session: Session,
+    order: PaymentOrder,
+    status: OrderStatus,
+    now: dt.datetime,
+    delivery: Delivery,
+    **facts: str | None,
+) -> bool:
+    """Move ``order`` to ``status``; False (and a warning) if it moved on."""
+    if order.status == status.value:
+        return True
+    if not may_become(OrderStatus(order.status), status):
+        log.warning(
+            "order %s is %s; delivery %s (%s) leaves it so instead of %s",
+            order.id,
+            order.status,
+            delivery.id,
+            delivery.target,
+            status.value,
+        )
+        return False
+    record_move(session, order, status, now, WORKER, **facts)
+    return True
 
 
 def attempt_started(session: Session, delivery: Delivery, now: dt.datetime) -> None:
     order = _order(session, delivery)
-    if order is not None and order.status == PaymentStatus.APPROVED.value:
-        _move(order, PaymentStatus.SENT, now)
+    if order is not None and order.status == OrderStatus.APPROVED.value:
+        _move(session, order, OrderStatus.SENT, now, delivery)
 
 
 def delivered(
     session: Session, delivery: Delivery, key: str | None, now: dt.datetime
 ) -> None:
+    """The target accepted the order; ``key`` is its document key, if it gave one.
+
+    A document number the ERP already confirmed through
+    ``ConfirmPaymentOrderRegistered`` is kept.
+    """
     order = _order(session, delivery)
-    _move(order, PaymentStatus.REGISTERED, now)
-    if order is not None:
+    if order is None:
+        return
+    moved = _move(
+        session, order, OrderStatus.REGISTERED, now, delivery, document_number=key
+    )
+    if moved and order.erp_document is None:
         order.erp_document = key
 
 
 def parked(session: Session, delivery: Delivery, now: dt.datetime) -> None:
-    _move(_order(session, delivery), PaymentStatus.ERP_REJECTED, now)
+    order = _order(session, delivery)
+    if order is None:
+        return
+    # The partner's own words stay on the delivery: they are not for SOAP clients.
+    reason = f"target {delivery.target} refused the delivery"
+    _move(session, order, OrderStatus.ERP_REJECTED, now, delivery, reason=reason)

@@ -6,10 +6,15 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from adapter.domain.identifiers import normalize_cnj
 from adapter.domain.parties import normalize_any_tax_id, required_text
 from adapter.errors import ConflictError, ValidationError
+
+if TYPE_CHECKING:  # both modules build on this one
+    from adapter.domain.payment_order_rules import PaymentInstruction
+    from adapter.domain.withholdings import Withholding
 
 MAX_AMOUNT = Decimal("999999999999999.99")  # decimal(17, 2)
 
@@ -26,6 +31,13 @@ class PaymentType(enum.StrEnum):
 
 
 class PaymentStatus(enum.StrEnum):
+    """The statuses of the first version; ``payment_lifecycle`` maps each one.
+
+    The ``status`` column now holds the whole lifecycle: the full list and its
+    table are ``payment_order_rules.OrderStatus`` and ``ORDER_TRANSITIONS``,
+    which allow every move allowed here.
+    """
+
     CREATED = "created"
     APPROVED = "approved"  # the event for the finance system is in the outbox
     SENT = "sent"  # a delivery attempt has started
@@ -33,7 +45,7 @@ class PaymentStatus(enum.StrEnum):
     ERP_REJECTED = "erp_rejected"  # the ERP refused it; an operator must look
 
 
-# Which status may follow which; anything else is refused.
+# Which of these five may follow which (the first version's table).
 TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     PaymentStatus.CREATED: frozenset({PaymentStatus.APPROVED}),
     PaymentStatus.APPROVED: frozenset(
@@ -49,6 +61,12 @@ TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
 
 @dataclass(frozen=True)
 class PaymentOrderInput:
+    """A validated new order.
+
+    ``gross_amount``, ``withholdings`` and ``instruction`` are optional; they
+    are added and checked by ``payment_order_rules.complete_payment_order``.
+    """
+
     source_system: str
     external_id: str
     lawsuit_number: str
@@ -58,6 +76,9 @@ class PaymentOrderInput:
     due_date: dt.date
     cost_center: str
     description: str
+    gross_amount: Decimal | None = None
+    withholdings: tuple[Withholding, ...] = ()
+    instruction: PaymentInstruction | None = None
 
 
 def check_transition(current: PaymentStatus, new: PaymentStatus) -> None:

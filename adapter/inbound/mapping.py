@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from adapter.app.lawsuits import LawsuitFilter, LawsuitView
-from adapter.app.legal import PaymentOrderView
 from adapter.app.parties import PartyData, PartyFilter, PartyView
 from adapter.app.records import ItemResult
 from adapter.domain.identifiers import normalize_cnj
@@ -182,27 +181,4 @@ def bulk_out(results: Sequence[ItemResult]) -> t.BulkResult:
             )
             for r in results
         ],
-    )
-
-
-def order_out(view: PaymentOrderView) -> t.PaymentOrder:
-    return t.PaymentOrder(
-        id=view.id,
-        sourceSystem=view.source_system,
-        externalId=view.external_id,
-        lawsuitNumber=view.lawsuit_number,
-        type=view.type,
-        beneficiaryId=view.beneficiary_id,
-        beneficiaryTaxId=view.beneficiary_tax_id,
-        amount=view.amount,
-        currency=view.currency,
-        dueDate=view.due_date,
-        costCenter=view.cost_center,
-        description=view.description,
-        status=view.status,
-        erpDocument=view.erp_document,
-        approvedBy=view.approved_by,
-        approvedAt=view.approved_at,
-        createdAt=view.created_at,
-        updatedAt=view.updated_at,
     )

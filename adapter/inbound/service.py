@@ -12,12 +12,28 @@ from typing import Any
 
 from spyne import ServiceBase
 
-from adapter.inbound.operations import lawsuits, parties, payment_orders
+from adapter.inbound.operations import (
+    contracts,
+    employees,
+    lawsuits,
+    parties,
+    payment_orders,
+    provisions,
+    punches,
+)
 from adapter.inbound.operations.base import AUDITED, run_operation
 
 __all__ = ["AUDITED", "LegalSoapService", "run_operation"]
 
-FAMILIES = (parties, lawsuits, payment_orders)
+FAMILIES = (
+    parties,
+    lawsuits,
+    payment_orders,
+    contracts,
+    punches,
+    provisions,
+    employees,
+)
 
 
 def _gather() -> dict[str, Any]:

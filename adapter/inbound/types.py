@@ -86,7 +86,38 @@ class UpsertPartyResult(_Base):
     ]
 
 
+class Withholding(_Base):
+    """A tax withheld from a payment order; ``other`` needs a description."""
+
+    _type_info = [
+        ("kind", Unicode(max_len=10).customize(min_occurs=1)),
+        ("amount", Money.customize(min_occurs=1)),
+        ("description", Unicode(max_len=120)),
+    ]
+
+
+class DepositGuide(_Base):
+    """A judicial deposit guide (BB or CEF); ``cnjNumber`` is the order's lawsuit."""
+
+    _type_info = [
+        ("bank", Unicode(max_len=3).customize(min_occurs=1)),
+        ("guideNumber", Text40.customize(min_occurs=1)),
+        ("judicialAccount", Text40.customize(min_occurs=1)),
+        ("cnjNumber", Unicode(max_len=30)),
+        ("courtUnit", Unicode(max_len=120)),
+    ]
+
+
 class PaymentOrderInput(_Base):
+    """A new payment order.
+
+    ``amount`` is what is paid. With ``grossAmount`` it must equal grossAmount
+    minus the ``withholdings``. ``paymentMethod`` (boleto, pix, transfer,
+    judicial_deposit) comes with its own fields only: ``barcode`` and/or
+    ``digitableLine``; ``pixKeyType`` and ``pixKey``; ``bankAccount``;
+    ``depositGuide``.
+    """
+
     _type_info = [
         ("sourceSystem", Text40.customize(min_occurs=1)),
         ("externalId", Text80.customize(min_occurs=1)),
@@ -97,6 +128,18 @@ class PaymentOrderInput(_Base):
         ("dueDate", Date.customize(min_occurs=1)),
         ("costCenter", Unicode(max_len=25).customize(min_occurs=1)),
         ("description", Unicode(max_len=250).customize(min_occurs=1)),
+        ("grossAmount", Money),
+        (
+            "withholdings",
+            Array(Withholding.customize(nillable=False), member_name="withholding"),
+        ),
+        ("paymentMethod", Unicode(max_len=20)),
+        ("barcode", Unicode(max_len=80)),
+        ("digitableLine", Unicode(max_len=80)),
+        ("pixKeyType", Unicode(max_len=10)),
+        ("pixKey", Unicode(max_len=100)),
+        ("bankAccount", BankAccount),
+        ("depositGuide", DepositGuide),
     ]
 
 
@@ -120,6 +163,21 @@ class PaymentOrder(_Base):
         ("approvedAt", DateTime),
         ("createdAt", DateTime),
         ("updatedAt", DateTime),
+        ("grossAmount", Money),
+        (
+            "withholdings",
+            Array(Withholding.customize(nillable=False), member_name="withholding"),
+        ),
+        ("paymentMethod", Unicode(max_len=20)),
+        ("barcode", Unicode(max_len=44)),
+        ("digitableLine", Unicode(max_len=47)),
+        ("pixKeyType", Unicode(max_len=10)),
+        ("pixKey", Unicode(max_len=100)),
+        ("bankAccount", BankAccount),
+        ("depositGuide", DepositGuide),
+        ("paymentDate", Date),
+        ("receipt", Text200),
+        ("statusReason", Unicode(max_len=250)),
     ]
 
 

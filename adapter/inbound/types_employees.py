@@ -1,7 +1,6 @@
 """The published types of the employee family (``urn:ponte:legal:v1``)."""
 
 # spyne declares fields as a class-level list.
-# ruff: noqa: RUF012
 
 from __future__ import annotations
 

@@ -275,3 +275,14 @@ class SchedulerLease(Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     holder: Mapped[str] = mapped_column(String(120))
     expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+# Each record family keeps its tables in a module of its own; importing them
+# here registers them on Base.metadata, which the migrations compare against.
+from adapter.storage import (  # noqa: E402
+    models_contracts,  # noqa: F401
+    models_employees,  # noqa: F401
+    models_payment_orders,  # noqa: F401
+    models_provisions,  # noqa: F401
+    models_punches,  # noqa: F401
+)
