@@ -37,15 +37,26 @@ EMPLOYEE_READS = frozenset({"GetEmployee", "QueryEmployees"})
 EMPLOYEE_WRITES = frozenset({"UpsertEmployee", "UpsertEmployees", "DeleteEmployee"})
 EMPLOYEES = EMPLOYEE_READS | EMPLOYEE_WRITES
 
-READS = PARTY_READS | LAWSUIT_READS | ORDER_READS | CONTRACT_READS | PROVISION_READS
-EVERYTHING = READS | PARTY_WRITES | LAWSUIT_WRITES | ORDER_WRITES | CONTRACT_WRITES
-EVERYTHING |= PROVISION_WRITES
+FINANCE = (
+    PARTY_READS
+    | PARTY_WRITES
+    | LAWSUIT_READS
+    | LAWSUIT_WRITES
+    | ORDER_READS
+    | ORDER_WRITES
+    | CONTRACT_READS
+    | CONTRACT_WRITES
+    | PROVISION_READS
+    | PROVISION_WRITES
+)
+HR = PARTY_READS | PARTY_WRITES | PUNCH_READS | PUNCH_WRITES | EMPLOYEES
+READS = frozenset(op for op in FINANCE | HR if op.startswith(("Get", "Query")))
 
 ROLES: dict[str, frozenset[str]] = {
-    "admin": EVERYTHING | PUNCH_READS | PUNCH_WRITES | EMPLOYEES,
-    "finance_erp": EVERYTHING,
-    "hr_system": PARTY_READS | PARTY_WRITES | PUNCH_READS | PUNCH_WRITES | EMPLOYEES,
-    "auditor": READS | PUNCH_READS | EMPLOYEE_READS,
+    "admin": FINANCE | HR,
+    "finance_erp": FINANCE,
+    "hr_system": HR,
+    "auditor": READS,
 }
 
 

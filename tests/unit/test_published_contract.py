@@ -102,3 +102,18 @@ def test_schema_avoids_what_erp_proxy_generators_reject() -> None:
         assert construct not in document
     schema = etree.fromstring(document).find(".//xs:schema", NS)
     assert schema is not None and schema.get("elementFormDefault") == "qualified"
+
+
+def test_every_published_operation_has_roles_and_auditors_only_read() -> None:
+    from adapter.credentials.roles import ROLES
+
+    document = etree.fromstring(wsdl_document(DEFAULT_URL))
+    operations = set(
+        document.xpath("wsdl:portType/wsdl:operation/@name", namespaces=NS)
+    )
+    assert operations == ROLES["admin"]
+    assert all(op.startswith(("Get", "Query")) for op in ROLES["auditor"])
+    assert {op for op in operations if op.startswith(("Get", "Query"))} == ROLES[
+        "auditor"
+    ]
+    assert not ROLES["finance_erp"] & {"UpsertEmployee", "QueryTimePunches"}
