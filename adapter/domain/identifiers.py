@@ -6,13 +6,18 @@ Each ``normalize_*`` function returns the canonical, unmasked form or raises
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from adapter.errors import ValidationError
 
 _CNPJ_W1 = (5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2)
 _CNPJ_W2 = (6, *_CNPJ_W1)
-_CNJ_MASKED = re.compile(r"(\d{1,7})-(\d{2})\.(\d{4})\.(\d)\.(\d{2})\.(\d{4})")
+# ASCII only: \d would also accept Arabic-Indic or full-width digits.
+_CNJ_MASKED = re.compile(
+    r"([0-9]{1,7})-([0-9]{2})\.([0-9]{4})\.([0-9])\.([0-9]{2})\.([0-9]{4})"
+)
+FIRST_CNJ_YEAR = 1900
 
 
 def _mod11_digit(total: int) -> int:
@@ -23,7 +28,7 @@ def _mod11_digit(total: int) -> int:
 def normalize_cpf(value: str, field: str = "taxId") -> str:
     """Return the 11 digits of a CPF; masks (``123.456.789-09``) are accepted."""
     digits = re.sub(r"[.\-\s]", "", value)
-    if not re.fullmatch(r"\d{11}", digits):
+    if not re.fullmatch(r"[0-9]{11}", digits):
         raise ValidationError(field, "a CPF has 11 digits")
     if digits == digits[0] * 11:
         raise ValidationError(field, "a CPF cannot have all digits equal")
@@ -71,7 +76,7 @@ def normalize_cnj(value: str, field: str = "lawsuitNumber") -> str:
     if match:
         seq, dd, year, segment, court, origin = match.groups()
         digits = f"{int(seq):07d}{dd}{year}{segment}{court}{origin}"
-    elif re.fullmatch(r"\d{20}", text):
+    elif re.fullmatch(r"[0-9]{20}", text):
         digits = text
     else:
         raise ValidationError(
@@ -82,6 +87,11 @@ def normalize_cnj(value: str, field: str = "lawsuitNumber") -> str:
         raise ValidationError(field, "CNJ check digits do not match (ISO 7064 mod 97)")
     if digits[13] == "0":
         raise ValidationError(field, "CNJ judicial segment J must be 1 to 9")
+    year = int(digits[9:13])
+    if not FIRST_CNJ_YEAR <= year <= dt.date.today().year:
+        raise ValidationError(
+            field, f"CNJ year AAAA must be between {FIRST_CNJ_YEAR} and this year"
+        )
     return digits
 
 

@@ -35,7 +35,7 @@ from adapter.domain.lawsuits import (
     required_date,
 )
 from adapter.domain.parties import required_text
-from adapter.errors import ConflictError
+from adapter.errors import ConflictError, ValidationError
 
 ZERO = Decimal("0.00")
 
@@ -111,11 +111,16 @@ def validate_provision(
 ) -> ProvisionInput:
     """Check a provision; raise ``ValidationError`` at the first rule broken.
 
-    ``amount`` may be zero, never negative; an absent currency means BRL.
+    ``amount`` may be zero, never negative; an absent currency means BRL. The
+    reporting date may not be in the future: a provision dated ahead would
+    become the lawsuit's latest and block every real one after it.
     """
+    reported = required_date(reporting_date, "reportingDate")
+    if reported > dt.date.today():
+        raise ValidationError("reportingDate", "must not be after today")
     return ProvisionInput(
         lawsuit_id=required_text(lawsuit_id, "lawsuitId", 80),
-        reporting_date=required_date(reporting_date, "reportingDate"),
+        reporting_date=reported,
         classification=parse_choice(Classification, classification, "classification"),
         amount=non_negative_amount(amount, "amount"),
         currency=parse_currency(currency),

@@ -267,7 +267,7 @@ _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _LXML_PREFIX = re.compile(r"^(<string>)?:\d+:\d+:ERROR:[A-Z]+:[A-Z0-9_]+: ")
 # libxml2 quotes the offending value: it may be a whole document or personal
 # data, and never goes back to the client or into the audit trail.
-_QUOTED_VALUE = re.compile(r"(?<=[:e] )'[^']{40,}'?")
+_QUOTED_VALUE = re.compile(r"(?<=': )'[^']*'?|(?<=The value )'[^']*'?")
 _MAX_MESSAGE = 300
 
 

@@ -27,6 +27,8 @@ def record_key(
     record_id: str | None, source_system: str | None, external_id: str | None
 ) -> tuple[str | None, tuple[str, str] | None]:
     """How every Get and Delete names a record: ``id``, or the ERP's key."""
+    if record_id and (source_system or external_id):
+        raise ValidationError("id", "give id, or sourceSystem and externalId, not both")
     if record_id:
         return record_id.strip(), None
     if source_system and external_id:
