@@ -20,15 +20,23 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from adapter.app.context import CallContext
-from adapter.app.records import find_by_keys
-from adapter.audit.writer import AuditSink
+from adapter.app.records import (
+    ItemResult,
+    apply_bulk,
+    check_bulk_size,
+    find_by_keys,
+    validate_all,
+)
+from adapter.audit.writer import AuditRecord, AuditSink
 from adapter.domain import events
 from adapter.domain.identifiers import mask_tax_id
 from adapter.domain.lawsuits import optional_text
 from adapter.domain.parties import required_text
 from adapter.domain.payment_order_rules import (
+    REACHED_ERP,
     OrderStatus,
     PaymentInstruction,
+    check_deletable,
     check_order_transition,
     check_payment_date,
 )
@@ -83,6 +91,7 @@ class PaymentOrderView:
     payment_date: dt.date | None = None
     receipt: str | None = None
     status_reason: str | None = None  # why it was rejected or cancelled
+    deleted_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +100,7 @@ class PaymentOrderFilter:
     lawsuit_number: str | None = None
     beneficiary_tax_id: str | None = None
     modified_since: dt.datetime | None = None
+    include_deleted: bool = False
 
 
 @dataclass
@@ -134,6 +144,7 @@ def order_view(
         payment_date=paid[-1].payment_date if paid else None,
         receipt=paid[-1].receipt if paid else None,
         status_reason=reason,
+        deleted_at=row.deleted_at,
     )
 
 
@@ -213,32 +224,90 @@ class LegalService:
         """Create a payment order; repeating the same request returns the first.
 
         Returns the order and ``created`` or ``unchanged``. The same key with
-        different content (withholdings and payment method included) is a
-        ``ConflictError``.
+        different content (withholdings and payment method included), or the
+        key of a deleted order, is a ``ConflictError``.
         """
         with self._db.transaction() as session:
             beneficiary = self._beneficiary(session, data.beneficiary_tax_id)
-            existing = session.scalars(
-                select(PaymentOrder).where(
-                    PaymentOrder.source_system == data.source_system,
-                    PaymentOrder.external_id == data.external_id,
+            existing = find_by_keys(session, PaymentOrder, [_key(data)]).get(_key(data))
+            kept = (
+                _load_children(session, [existing.id])[existing.id]
+                if existing
+                else None
+            )
+            view, outcome, entry = self._create_one(
+                session, call, data, beneficiary, existing, kept
+            )
+            self._audit.record(session, entry)
+            return view, outcome
+
+    def create_payment_orders(
+        self,
+        call: CallContext,
+        items: Sequence[Any],
+        validate: Callable[[Any], PaymentOrderInput],
+    ) -> list[ItemResult]:
+        """Create up to 10,000 orders; one bad item does not stop the others.
+
+        Each item follows ``create_payment_order``: a repeat is ``unchanged``,
+        the same key with other content (or a deleted order's key) is refused.
+        """
+        check_bulk_size(items, "paymentOrders")
+        good, results = validate_all(items, validate, _key)
+        entries: list[AuditRecord] = []
+        with self._db.transaction() as session:
+            existing = find_by_keys(session, PaymentOrder, (_key(d) for _, d in good))
+            kept = _load_children(session, [r.id for r in existing.values()])
+            parties: dict[str, Party] = {}
+
+            def apply(data: PaymentOrderInput) -> tuple[str, str]:
+                tax_id = data.beneficiary_tax_id
+                if tax_id not in parties:
+                    parties[tax_id] = self._beneficiary(session, tax_id)
+                row = existing.get(_key(data))
+                view, outcome, entry = self._create_one(
+                    session,
+                    call,
+                    data,
+                    parties[tax_id],
+                    row,
+                    kept[row.id] if row is not None else None,
                 )
-            ).one_or_none()
-            if existing is not None:
-                view = self._view(session, existing)
-                _check_same_order(view, data, beneficiary.id)
-                self._record(session, call, existing.id, {"result": "unchanged"})
-                return view, "unchanged"
-            row, children = self._add_order(session, call, data, beneficiary)
-            detail = {
-                "result": "created",
-                "amount": str(data.amount),
-                "type": data.type.value,
-            }
-            if data.instruction is not None:
-                detail["method"] = data.instruction.method.value
-            self._record(session, call, row.id, detail)
-            return order_view(row, children), "created"
+                entries.append(entry)
+                return view.id, outcome
+
+            apply_bulk(good, results, lambda d: d.external_id, apply)
+            self._audit.record_many(session, entries)
+        return [results[i] for i in range(len(items))]
+
+    def _create_one(
+        self,
+        session: Session,
+        call: CallContext,
+        data: PaymentOrderInput,
+        beneficiary: Party,
+        existing: PaymentOrder | None,
+        kept: _Children | None,
+    ) -> tuple[PaymentOrderView, str, AuditRecord]:
+        """Create one order, or find its repeat; every rule is checked first."""
+        if existing is not None:
+            _check_key_unspent(existing)
+            view = order_view(existing, kept)
+            _check_same_order(view, data, beneficiary.id)
+            return (
+                view,
+                "unchanged",
+                self._entry(call, existing.id, {"result": "unchanged"}),
+            )
+        row, children = self._add_order(session, call, data, beneficiary)
+        detail = {
+            "result": "created",
+            "amount": str(data.amount),
+            "type": data.type.value,
+        }
+        if data.instruction is not None:
+            detail["method"] = data.instruction.method.value
+        return order_view(row, children), "created", self._entry(call, row.id, detail)
 
     def _beneficiary(self, session: Session, tax_id: str) -> Party:
         beneficiary = session.scalars(
@@ -426,6 +495,38 @@ class LegalService:
             self._record(session, call, row.id, detail)
             return self._view(session, row)
 
+    # Delete
+
+    def delete_payment_order(
+        self,
+        call: CallContext,
+        order_id: str | None = None,
+        *,
+        key: tuple[str, str] | None = None,
+    ) -> PaymentOrderView:
+        """Soft-delete an order that never reached the ERP; a repeat is a no-op.
+
+        ``ConflictError`` naming the status otherwise (``check_deletable``).
+        The order stays readable by Get, and its key stays spent.
+        """
+        with self._db.transaction() as session:
+            found = _find_order(session, order_id, key)
+            row = _lock_order(session, found.id, deleted_too=True)
+            kept = _load_children(session, [row.id])[row.id]
+            if row.deleted_at is not None:
+                self._record(session, call, row.id, {"result": "unchanged"})
+                return order_view(row, kept)
+            reached = row.erp_document is not None or any(
+                change.to_status in REACHED_ERP for change in kept.changes
+            )
+            check_deletable(OrderStatus(row.status), reached_erp=reached)
+            now = self._clock()
+            row.deleted_at = now
+            row.updated_at = now
+            detail = {"result": "deleted", "status": row.status}
+            self._record(session, call, row.id, detail)
+            return order_view(row, kept)
+
     # Reading
 
     def get_payment_order(
@@ -459,6 +560,8 @@ class LegalService:
             query = query.where(PaymentOrder.beneficiary_id.in_(paid_to))
         if where.modified_since is not None:
             query = query.where(PaymentOrder.updated_at >= where.modified_since)
+        if not where.include_deleted:
+            query = query.where(PaymentOrder.deleted_at.is_(None))
         with self._db.transaction() as session:
             rows = list(session.scalars(keyset(query, PaymentOrder, cursor, size)))
             following = next_cursor(rows, size)
@@ -525,10 +628,18 @@ class LegalService:
         record_id: str | None,
         detail: dict[str, Any],
     ) -> None:
-        entry = call.audit_record(
+        self._audit.record(session, self._entry(call, record_id, detail))
+
+    def _entry(
+        self, call: CallContext, record_id: str | None, detail: dict[str, Any]
+    ) -> AuditRecord:
+        return call.audit_record(
             "ok", record_type="payment_order", record_id=record_id, detail=detail
         )
-        self._audit.record(session, entry)
+
+
+def _key(data: PaymentOrderInput) -> tuple[str, str]:
+    return data.source_system, data.external_id
 
 
 def _load_order(session: Session, order_id: str) -> PaymentOrder:
@@ -551,11 +662,14 @@ def _find_order(
     return row
 
 
-def _lock_order(session: Session, order_id: str) -> PaymentOrder:
+def _lock_order(
+    session: Session, order_id: str, *, deleted_too: bool = False
+) -> PaymentOrder:
     """The order, locked until the transaction ends.
 
     ``FOR UPDATE`` on PostgreSQL; on SQLite ``BEGIN IMMEDIATE`` already
-    serialises writers.
+    serialises writers. A deleted order is a ``ConflictError`` unless
+    ``deleted_too``: it moves no more.
     """
     row = session.scalars(
         select(PaymentOrder)
@@ -565,6 +679,8 @@ def _lock_order(session: Session, order_id: str) -> PaymentOrder:
     ).first()
     if row is None:
         raise NotFoundError("id", "payment order", f"id {order_id}")
+    if row.deleted_at is not None and not deleted_too:
+        raise ConflictError(f"payment order {order_id} was deleted")
     return row
 
 
@@ -588,11 +704,17 @@ def _cancel_deliveries(session: Session, order_id: str, now: dt.datetime) -> int
 
 
 def _load_children(session: Session, order_ids: Iterable[str]) -> dict[str, _Children]:
-    """The child rows of each order, three queries for the whole list."""
-    ids = list(order_ids)
+    """The child rows of each order, three queries per 500 orders."""
     found: dict[str, _Children] = defaultdict(_Children)
-    if not ids:
-        return found
+    every = list(order_ids)
+    for start in range(0, len(every), 500):
+        _load_some_children(session, every[start : start + 500], found)
+    return found
+
+
+def _load_some_children(
+    session: Session, ids: list[str], found: dict[str, _Children]
+) -> None:
     for detail in session.scalars(
         select(PaymentOrderDetail).where(PaymentOrderDetail.order_id.in_(ids))
     ):
@@ -609,7 +731,6 @@ def _load_children(session: Session, order_ids: Iterable[str]) -> dict[str, _Chi
         .order_by(PaymentOrderChange.id)
     ):
         found[change.order_id].changes.append(change)
-    return found
 
 
 def _repeats_payment(
@@ -617,6 +738,15 @@ def _repeats_payment(
 ) -> bool:
     """True when a paid order already has this date (and this receipt, if given)."""
     return view.payment_date == payment_date and receipt in (None, view.receipt)
+
+
+def _check_key_unspent(row: PaymentOrder) -> None:
+    """A deleted order keeps its key: it cannot name a new order."""
+    if row.deleted_at is not None:
+        raise ConflictError(
+            f"externalId {row.external_id} of {row.source_system} names a payment "
+            f"order deleted at {row.deleted_at.isoformat()}; its key is spent"
+        )
 
 
 def _check_same_order(

@@ -18,6 +18,8 @@ ORDER_WRITES = frozenset(
         "CancelPaymentOrder",
         "ConfirmPaymentOrderRegistered",
         "ConfirmPaymentOrderPaid",
+        "DeletePaymentOrder",
+        "CreatePaymentOrders",
     }
 )
 CONTRACT_READS = frozenset({"GetContract", "QueryContracts"})

@@ -156,6 +156,38 @@ def check_order_transition(
         )
 
 
+# Soft delete
+
+# Never sent to the ERP and never committed: deleting loses nothing.
+DELETABLE = frozenset({_O.CREATED, _O.PENDING_APPROVAL, _O.REJECTED, _O.CANCELLED})
+# Statuses an order only reaches once its delivery to the ERP has started.
+REACHED_ERP = frozenset({_O.SENT, _O.REGISTERED, _O.PAID, _O.ERP_REJECTED})
+
+_NOT_DELETED = {
+    _O.APPROVED: "an approved payment order is cancelled, not deleted",
+    _O.SENT: "a sent payment order awaits the ERP and cannot be deleted",
+    _O.REGISTERED: "a registered payment order is cancelled, not deleted",
+    _O.PAID: "a paid payment order is reversed, not deleted",
+    _O.ERP_REJECTED: "an erp_rejected payment order reached the ERP; "
+    "it cannot be deleted",
+    _O.REVERSED: "a reversed payment order reached the ERP; it cannot be deleted",
+}
+
+
+def check_deletable(status: OrderStatus, *, reached_erp: bool = False) -> None:
+    """Raise ``ConflictError`` naming ``status`` unless the order may be deleted.
+
+    Only orders in ``DELETABLE`` that never reached the ERP (a cancelled order
+    may have been registered there first) may be deleted.
+    """
+    if status not in DELETABLE:
+        raise ConflictError(_NOT_DELETED[status])
+    if reached_erp:
+        raise ConflictError(
+            f"a {status.value} payment order that reached the ERP cannot be deleted"
+        )
+
+
 # Field paths
 
 

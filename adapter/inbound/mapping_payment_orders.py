@@ -110,6 +110,7 @@ def order_filter(f: tp.PaymentOrderFilter | None) -> PaymentOrderFilter:
         lawsuit_number=lawsuit,
         beneficiary_tax_id=tax_id,
         modified_since=utc(f.modifiedSince),
+        include_deleted=bool(f.includeDeleted),
     )
 
 
@@ -183,6 +184,7 @@ def order_out(view: PaymentOrderView) -> t.PaymentOrder:
         paymentDate=view.payment_date,
         receipt=view.receipt,
         statusReason=view.status_reason,
+        deletedAt=view.deleted_at,
         **_method_out(view.instruction),
     )
 

@@ -178,6 +178,7 @@ class PaymentOrder(_Base):
         ("paymentDate", Date),
         ("receipt", Text200),
         ("statusReason", Unicode(max_len=250)),
+        ("deletedAt", DateTime),
     ]
 
 

@@ -6,19 +6,23 @@ The types nested in ``PaymentOrderInput`` and ``PaymentOrder`` (``Withholding``,
 
 from __future__ import annotations
 
-from spyne import Array, DateTime, Unicode
+from spyne import Array, Boolean, DateTime, Unicode
 
 from adapter.inbound.types import PaymentOrder, _Base
 
 
 class PaymentOrderFilter(_Base):
-    """Every given field must match; ``modifiedSince`` is for incremental sync."""
+    """Every given field must match; ``modifiedSince`` is for incremental sync.
+
+    Deleted orders are left out unless ``includeDeleted`` is true.
+    """
 
     _type_info = [
         ("status", Unicode(max_len=20)),
         ("lawsuitNumber", Unicode(max_len=30)),
         ("beneficiaryTaxId", Unicode(max_len=20)),
         ("modifiedSince", DateTime),
+        ("includeDeleted", Boolean),
     ]
 
 

@@ -185,6 +185,7 @@ class PaymentOrder(Base):
     approved_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
     beneficiary: Mapped[Party] = relationship(lazy="joined")
 

@@ -314,3 +314,111 @@ def test_auditor_reads_but_may_not_cancel(
         reason="x",
     )
     assert fault.code.endswith("Client.Authorization")
+
+
+# Delete
+
+
+def test_created_order_is_deleted_and_left_out_of_queries(erp: zeep.Client) -> None:
+    made = created(erp, lawsuitNumber="1234567-13.2024.8.26.0100")
+    deleted = erp.service.DeletePaymentOrder(
+        sourceSystem="SAP", externalId=made.externalId
+    )
+    assert deleted.id == made.id and deleted.deletedAt is not None
+    assert erp.service.GetPaymentOrder(id=made.id).deletedAt == deleted.deletedAt
+    where = {"lawsuitNumber": "1234567-13.2024.8.26.0100"}
+    assert erp.service.QueryPaymentOrders(filter=where)["items"] is None
+    page = erp.service.QueryPaymentOrders(filter={**where, "includeDeleted": True})
+    assert [o.id for o in page["items"]["paymentOrder"]] == [made.id]
+
+
+def test_approved_order_is_not_deleted(erp: zeep.Client) -> None:
+    made = created(erp)
+    erp.service.ApprovePaymentOrder(id=made.id)
+    fault = refused(
+        erp.service.DeletePaymentOrder,
+        "an approved payment order is cancelled, not deleted",
+        id=made.id,
+    )
+    assert fault.code.endswith("Client.Conflict")
+
+
+def test_key_of_a_deleted_order_cannot_create_another(erp: zeep.Client) -> None:
+    made = created(erp)
+    erp.service.DeletePaymentOrder(id=made.id)
+    fault = refused(
+        erp.service.CreatePaymentOrder,
+        "its key is spent",
+        paymentOrder=order(externalId=made.externalId),
+    )
+    assert fault.code.endswith("Client.Conflict")
+
+
+# Create many
+
+
+def test_bulk_answers_each_item(erp: zeep.Client) -> None:
+    existing = created(erp)
+    fresh = order()
+    result = erp.service.CreatePaymentOrders(
+        paymentOrders={
+            "paymentOrder": [
+                fresh,
+                order(amount="-5.00"),
+                order(externalId=existing.externalId),
+                order(externalId=existing.externalId, costCenter="JUR-09"),
+                fresh,
+            ]
+        }
+    )
+    items = result["items"]["item"]
+    assert [(i.outcome, i.faultCode) for i in items] == [
+        ("created", None),
+        ("refused", "Client.Validation"),
+        ("unchanged", None),
+        ("refused", "Client.Validation"),
+        ("refused", "Client.Validation"),
+    ]
+    assert (result.accepted, result.refused) == (2, 3)
+    got = erp.service.GetPaymentOrder(
+        sourceSystem="SAP", externalId=fresh["externalId"]
+    )
+    assert got.id == items[0].id
+    assert items[2].id == existing.id
+
+
+def test_bulk_item_with_other_content_is_a_conflict(erp: zeep.Client) -> None:
+    existing = created(erp)
+    result = erp.service.CreatePaymentOrders(
+        paymentOrders={
+            "paymentOrder": [
+                order(externalId=existing.externalId, costCenter="JUR-09"),
+                order(),
+            ]
+        }
+    )
+    items = result["items"]["item"]
+    assert [(i.outcome, i.faultCode) for i in items] == [
+        ("refused", "Client.Conflict"),
+        ("created", None),
+    ]
+    assert "already names a different payment order" in items[0].message
+
+
+def test_auditor_may_not_delete_or_create_many(
+    server: Installation, erp: zeep.Client
+) -> None:
+    made = created(erp)
+    auditor = client(server, "audit")
+    fault = refused(
+        auditor.service.DeletePaymentOrder,
+        "may not call DeletePaymentOrder",
+        id=made.id,
+    )
+    assert fault.code.endswith("Client.Authorization")
+    fault = refused(
+        auditor.service.CreatePaymentOrders,
+        "may not call CreatePaymentOrders",
+        paymentOrders={"paymentOrder": [order()]},
+    )
+    assert fault.code.endswith("Client.Authorization")

@@ -744,6 +744,18 @@ def run_scenario(driver: Driver, me: Identity) -> Run:
             "QueryPaymentOrders",
             {"filter": {"lawsuitNumber": CNJ}, "pageSize": 50},
         ),
+        Call("DeletePaymentOrder", {"id": to_cancel}),
+        Call(
+            "CreatePaymentOrders",
+            {
+                "paymentOrders": {
+                    "paymentOrder": [
+                        payment_order(me, "PO-B1", "40.00"),
+                        payment_order(me, "PO-B2", "0.001"),
+                    ]
+                }
+            },
+        ),
         Call(
             "CreatePaymentOrder",
             {"paymentOrder": payment_order(me, "PO-NEG", "-10.00")},
@@ -1195,6 +1207,25 @@ def test_cancel_payment_order_carries_its_reason(run: Run) -> None:
         "acordo desfeito",
     )
     assert money(cancelled["amount"]) == Decimal("300.00")
+
+
+@per_client("delete_payment_order")
+def test_delete_payment_order_after_cancelling_it(run: Run) -> None:
+    cancelled = run.steps["CancelPaymentOrder"].value()
+    deleted = run.steps["DeletePaymentOrder"].value()
+    assert deleted["id"] == cancelled["id"]
+    assert deleted["status"] == "cancelled"
+    assert present(deleted.get("deletedAt"))
+
+
+@per_client("create_payment_orders")
+def test_create_payment_orders_in_bulk_refuses_only_the_bad_item(run: Run) -> None:
+    outcome = run.steps["CreatePaymentOrders"]
+    assert_bulk(
+        outcome,
+        ["PO-B1"],
+        ("PO-B2", "Client.Validation", "amount: must have at most 2"),
+    )
 
 
 @per_client("query_payment_orders")

@@ -936,3 +936,216 @@ def test_auditor_may_not_change_orders(operation: str) -> None:
 def test_hr_system_may_not_read_orders() -> None:
     with pytest.raises(AuthorizationError, match="may not call QueryPaymentOrders"):
         authorize("hr", "hr_system", "QueryPaymentOrders")
+
+
+# Delete
+
+
+def order_in(legal: Any, status: str) -> PaymentOrderView:
+    """A new order moved to ``status`` the way callers move it."""
+    order = create(legal, f"D-{status}")
+    if status == "pending_approval":
+        legal.submit_payment_order(CALL, order.id)
+    if status == "rejected":
+        legal.reject_payment_order(CALL, order.id, "sem alçada")
+    if status == "cancelled":
+        legal.cancel_payment_order(CALL, order.id, "erro")
+    if status in ("approved", "registered", "paid", "cancelled_after_registry"):
+        legal.approve_payment_order(CALL, order.id)
+    if status in ("registered", "paid", "cancelled_after_registry"):
+        legal.confirm_payment_order_registered(CALL, order.id, "5100000123")
+    if status == "paid":
+        legal.confirm_payment_order_paid(CALL, order.id, dt.date(2026, 3, 30))
+    if status == "cancelled_after_registry":
+        legal.cancel_payment_order(CALL, order.id, "erro")
+    return order
+
+
+@pytest.mark.parametrize(
+    "status", ["created", "pending_approval", "rejected", "cancelled"]
+)
+def test_order_that_never_reached_the_erp_is_deleted(legal: Any, status: str) -> None:
+    order = order_in(legal, status)
+    deleted = legal.delete_payment_order(CALL, order.id)
+    assert deleted.status == status and deleted.deleted_at is not None
+    got = legal.get_payment_order(CALL, order.id)
+    assert got.deleted_at == deleted.deleted_at
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        ("approved", "an approved payment order is cancelled, not deleted"),
+        ("registered", "a registered payment order is cancelled, not deleted"),
+        ("paid", "a paid payment order is reversed, not deleted"),
+        (
+            "cancelled_after_registry",
+            "a cancelled payment order that reached the ERP cannot be deleted",
+        ),
+    ],
+)
+def test_order_that_reached_the_erp_or_is_committed_is_not_deleted(
+    legal: Any, status: str, message: str
+) -> None:
+    order = order_in(legal, status)
+    with pytest.raises(ConflictError, match=message):
+        legal.delete_payment_order(CALL, order.id)
+    assert legal.get_payment_order(CALL, order.id).deleted_at is None
+
+
+def test_order_sent_to_the_erp_is_not_deleted(runtime: Runtime, legal: Any) -> None:
+    order = create(legal)
+    legal.approve_payment_order(CALL, order.id)
+    with runtime.db.transaction() as session:
+        delivery = session.scalars(select(Delivery)).one()
+        reactions.attempt_started(session, delivery, dt.datetime.now(dt.UTC))
+    with pytest.raises(ConflictError, match="a sent payment order awaits the ERP"):
+        legal.delete_payment_order(CALL, order.id)
+
+
+def test_order_is_deleted_by_the_erp_key(legal: Any) -> None:
+    order = create(legal, "D-key")
+    assert legal.delete_payment_order(CALL, key=("SAP", "D-key")).id == order.id
+    with pytest.raises(NotFoundError, match="externalId D-none"):
+        legal.delete_payment_order(CALL, key=("SAP", "D-none"))
+
+
+def test_deleting_twice_changes_nothing(legal: Any) -> None:
+    order = create(legal)
+    first = legal.delete_payment_order(CALL, order.id)
+    assert legal.delete_payment_order(CALL, order.id).deleted_at == first.deleted_at
+
+
+def test_deleted_order_is_left_out_of_queries_unless_asked_for(legal: Any) -> None:
+    create(legal, "Q-kept")
+    gone = create(legal, "Q-gone")
+    legal.delete_payment_order(CALL, gone.id)
+    assert query_all(legal, PaymentOrderFilter()) == ["Q-kept"]
+    with_deleted = mp.order_filter(tp.PaymentOrderFilter(includeDeleted=True))
+    assert sorted(query_all(legal, with_deleted)) == ["Q-gone", "Q-kept"]
+
+
+def test_deletion_counts_as_a_change_for_incremental_sync(legal: Any) -> None:
+    order = create(legal)
+    since = dt.datetime.now(dt.UTC)
+    legal.delete_payment_order(CALL, order.id)
+    where = PaymentOrderFilter(modified_since=since, include_deleted=True)
+    assert query_all(legal, where) == ["PO-1"]
+
+
+def test_key_of_a_deleted_order_is_spent(legal: Any) -> None:
+    order = create(legal)
+    legal.delete_payment_order(CALL, order.id)
+    with pytest.raises(ConflictError, match=r"externalId PO-1 of SAP .* is spent"):
+        legal.create_payment_order(CALL, data())
+
+
+def test_deleted_order_can_no_longer_be_approved(legal: Any) -> None:
+    order = create(legal)
+    legal.delete_payment_order(CALL, order.id)
+    with pytest.raises(ConflictError, match=f"payment order {order.id} was deleted"):
+        legal.approve_payment_order(CALL, order.id)
+
+
+def test_deletion_is_audited_with_the_status(runtime: Runtime, legal: Any) -> None:
+    order = create(legal)
+    legal.delete_payment_order(CALL, order.id)
+    with runtime.db.transaction() as session:
+        audited = session.scalars(
+            select(AuditEntry.detail).where(AuditEntry.record_id == order.id)
+        ).all()
+    assert [d for d in audited if d and '"result": "deleted"' in d and "created" in d]
+
+
+# Create many
+
+
+def test_bulk_creates_good_items_and_refuses_bad_ones_alone(legal: Any) -> None:
+    items = [
+        t.PaymentOrderInput(**order_fields("B-1")),
+        t.PaymentOrderInput(**order_fields("B-2", amount=Decimal("-1"))),
+        t.PaymentOrderInput(**order_fields("B-3", beneficiaryTaxId=OTHER_CPF)),
+        t.PaymentOrderInput(**order_fields("B-4", paymentMethod="boleto")),
+        t.PaymentOrderInput(**order_fields("B-1")),
+        t.PaymentOrderInput(**order_fields("B-5")),
+    ]
+    results = legal.create_payment_orders(CALL, items, mp.order_data)
+    outcomes = [(r.outcome, r.fault_code) for r in results]
+    assert outcomes == [
+        ("created", None),
+        ("refused", "Client.Validation"),
+        ("refused", "Client.NotFound"),
+        ("refused", "Client.Validation"),
+        ("refused", "Client.Validation"),
+        ("created", None),
+    ]
+    assert "amount" in (results[1].message or "")
+    assert "repeats item 0" in (results[4].message or "")
+    assert legal.get_payment_order(CALL, key=("SAP", "B-5")).id == results[5].id
+
+
+def test_bulk_repeat_is_unchanged_and_other_content_a_conflict(legal: Any) -> None:
+    first = create(legal, "R-1")
+    create(legal, "R-2")
+    gone = create(legal, "R-3")
+    legal.delete_payment_order(CALL, gone.id)
+    items = [
+        t.PaymentOrderInput(**order_fields("R-1")),
+        t.PaymentOrderInput(**order_fields("R-2", costCenter="JUR-02")),
+        t.PaymentOrderInput(**order_fields("R-3")),
+        t.PaymentOrderInput(**order_fields("R-4")),
+    ]
+    results = legal.create_payment_orders(CALL, items, mp.order_data)
+    assert [r.outcome for r in results] == [
+        "unchanged",
+        "refused",
+        "refused",
+        "created",
+    ]
+    assert results[0].id == first.id
+    assert results[1].fault_code == results[2].fault_code == "Client.Conflict"
+    assert "already names a different payment order" in (results[1].message or "")
+    assert "is spent" in (results[2].message or "")
+    assert legal.get_payment_order(CALL, key=("SAP", "R-2")).cost_center == "JUR-01"
+
+
+def test_bulk_items_keep_their_withholdings_and_method(legal: Any) -> None:
+    item = t.PaymentOrderInput(
+        **order_fields(
+            "W-1",
+            amount=Decimal("1000.00"),
+            grossAmount=Decimal("1100.00"),
+            withholdings=held(("irrf", "100.00")),
+            paymentMethod="pix",
+            pixKeyType="cpf",
+            pixKey=CPF,
+        )
+    )
+    (result,) = legal.create_payment_orders(CALL, [item], mp.order_data)
+    view = legal.get_payment_order(CALL, result.id)
+    assert view.gross_amount == Decimal("1100.00") and len(view.withholdings) == 1
+    assert view.instruction is not None and view.instruction.method == "pix"
+    (again,) = legal.create_payment_orders(CALL, [item], mp.order_data)
+    assert (again.outcome, again.id) == ("unchanged", result.id)
+
+
+def test_bulk_is_audited_per_created_item(runtime: Runtime, legal: Any) -> None:
+    items = [t.PaymentOrderInput(**order_fields(f"A-{i}")) for i in range(3)]
+    results = legal.create_payment_orders(CALL, items, mp.order_data)
+    with runtime.db.transaction() as session:
+        audited = set(
+            session.scalars(
+                select(AuditEntry.record_id).where(
+                    AuditEntry.record_id.in_([r.id for r in results])
+                )
+            )
+        )
+    assert audited == {r.id for r in results}
+
+
+def test_bulk_without_items_or_over_the_limit_is_refused(legal: Any) -> None:
+    with pytest.raises(ValidationError, match="paymentOrders: needs at least one"):
+        legal.create_payment_orders(CALL, [], mp.order_data)
+    too_many = [t.PaymentOrderInput(**order_fields())] * 10_001
+    with pytest.raises(ValidationError, match="the limit is 10000"):
+        legal.create_payment_orders(CALL, too_many, mp.order_data)

@@ -1,8 +1,8 @@
-"""Payment orders: create, the approval steps, the ERP's callbacks, read, query."""
+"""Payment orders: create one or many, approval, the ERP's callbacks, read, delete."""
 
 from __future__ import annotations
 
-from spyne import Date, Unicode, rpc
+from spyne import Array, Date, Unicode, rpc
 
 from adapter.app.context import CallContext
 from adapter.errors import ValidationError
@@ -50,6 +50,23 @@ def CreatePaymentOrder(ctx, order):
         )
 
     return run_operation(ctx, "CreatePaymentOrder", work)
+
+
+@rpc(
+    Array(
+        t.PaymentOrderInput.customize(nillable=False), member_name="paymentOrder"
+    ).customize(min_occurs=1),
+    _returns=t.BulkResult,
+    _in_arg_names={"orders": "paymentOrders"},
+)
+def CreatePaymentOrders(ctx, orders):
+    def work(call: CallContext) -> t.BulkResult:
+        items = runtime_of(ctx).legal.create_payment_orders(
+            call, orders or [], mp.order_data
+        )
+        return m.bulk_out(items)
+
+    return run_operation(ctx, "CreatePaymentOrders", work)
 
 
 @rpc(_id_arg(), _returns=t.PaymentOrder, _in_arg_names={"order_id": "id"})
@@ -149,6 +166,16 @@ def GetPaymentOrder(ctx, record_id, source_system, external_id):
     return run_operation(ctx, "GetPaymentOrder", work)
 
 
+@rpc(*KEY_ARGS, _returns=t.PaymentOrder, _in_arg_names=KEY_NAMES)
+def DeletePaymentOrder(ctx, record_id, source_system, external_id):
+    def work(call: CallContext) -> t.PaymentOrder:
+        order_id, key = m.record_key(record_id, source_system, external_id)
+        view = runtime_of(ctx).legal.delete_payment_order(call, order_id, key=key)
+        return mp.order_out(view)
+
+    return run_operation(ctx, "DeletePaymentOrder", work)
+
+
 @rpc(
     tp.PaymentOrderFilter,
     PAGE_SIZE,
@@ -169,6 +196,7 @@ def QueryPaymentOrders(ctx, where, size, cursor):
 
 OPERATIONS = {
     "CreatePaymentOrder": CreatePaymentOrder,
+    "CreatePaymentOrders": CreatePaymentOrders,
     "SubmitPaymentOrder": SubmitPaymentOrder,
     "ApprovePaymentOrder": ApprovePaymentOrder,
     "RejectPaymentOrder": RejectPaymentOrder,
@@ -176,5 +204,6 @@ OPERATIONS = {
     "ConfirmPaymentOrderRegistered": ConfirmPaymentOrderRegistered,
     "ConfirmPaymentOrderPaid": ConfirmPaymentOrderPaid,
     "GetPaymentOrder": GetPaymentOrder,
+    "DeletePaymentOrder": DeletePaymentOrder,
     "QueryPaymentOrders": QueryPaymentOrders,
 }
