@@ -48,7 +48,10 @@ def test_serve_restarts_a_delivery_worker_that_dies(installation: Installation) 
         installation.write_config(target_config(fake))
         installation.ponte("keys", "generate", "--id", "test-key", "--dir", "keys")
         server = installation.start("serve")
-        wait_until(lambda: _answers(installation) and worker_pids(installation), 30)
+        try:
+            wait_until(lambda: _answers(installation) and worker_pids(installation), 60)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; logs:\n{installation.logs()}") from exc
         wait_until(lambda: health(installation)["delivery_worker"] == "running", 30)
 
         first = worker_pids(installation)[0]
