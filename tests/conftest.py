@@ -27,7 +27,7 @@ def free_port() -> int:
     gets its port from a range that bind(0) never uses.
     """
     for _ in range(200):
-        port = random.randint(20000, 32000)  # noqa: S311
+        port = random.randint(20000, 32000)
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port))
