@@ -26,6 +26,7 @@ from adapter.app.records import (
     apply_fields,
     check_bulk_size,
     find_by_keys,
+    find_record,
     upsert_row,
     validate_all,
 )
@@ -50,7 +51,7 @@ from adapter.domain.lawsuits import (
     parse_date,
     parse_money,
 )
-from adapter.errors import ConflictError, NotFoundError
+from adapter.errors import ConflictError
 from adapter.storage.db import Database
 from adapter.storage.models_contracts import (
     Contract,
@@ -552,15 +553,9 @@ class ContractService:
     def _find(
         self, session: Session, contract_id: str | None, key: tuple[str, str] | None
     ) -> Contract:
-        if contract_id:
-            row = session.get(Contract, contract_id, options=_LOADED)
-            described = f"id {contract_id}"
-        else:
-            assert key is not None
-            row = find_by_keys(session, Contract, [key], _LOADED).get(key)
-            described = f"sourceSystem {key[0]} and externalId {key[1]}"
-        if row is None:
-            raise NotFoundError("id", "contract", described)
+        row: Contract = find_record(
+            session, Contract, "contract", contract_id, key, _LOADED
+        )
         return row
 
     def _record(

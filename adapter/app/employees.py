@@ -21,6 +21,7 @@ from adapter.app.records import (
     apply_bulk,
     check_bulk_size,
     find_by_keys,
+    find_record,
     upsert_row,
     validate_all,
 )
@@ -285,15 +286,7 @@ class EmployeeService:
     def _find(
         self, session: Session, employee_id: str | None, key: Key | None
     ) -> Employee:
-        if employee_id:
-            row = session.get(Employee, employee_id)
-            described = f"id {employee_id}"
-        else:
-            assert key is not None
-            row = find_by_keys(session, Employee, [key]).get(key)
-            described = f"sourceSystem {key[0]} and externalId {key[1]}"
-        if row is None:
-            raise NotFoundError("id", "employee", described)
+        row: Employee = find_record(session, Employee, "employee", employee_id, key)
         return row
 
     @staticmethod

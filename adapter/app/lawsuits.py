@@ -18,6 +18,7 @@ from adapter.app.records import (
     apply_bulk,
     check_bulk_size,
     find_by_keys,
+    find_record,
     upsert_row,
     validate_all,
 )
@@ -28,7 +29,7 @@ from adapter.domain.lawsuits import (
     check_lawsuit_transition,
 )
 from adapter.domain.provisions_rules import is_open_provision
-from adapter.errors import ConflictError, NotFoundError
+from adapter.errors import ConflictError
 from adapter.storage.db import Database
 from adapter.storage.models import Lawsuit, Provision
 from adapter.storage.paging import Cursor, keyset, next_cursor
@@ -241,15 +242,7 @@ class LawsuitService:
     def _find(
         self, session: Session, lawsuit_id: str | None, key: tuple[str, str] | None
     ) -> Lawsuit:
-        if lawsuit_id:
-            row = session.get(Lawsuit, lawsuit_id)
-            described = f"id {lawsuit_id}"
-        else:
-            assert key is not None
-            row = find_by_keys(session, Lawsuit, [key]).get(key)
-            described = f"sourceSystem {key[0]} and externalId {key[1]}"
-        if row is None:
-            raise NotFoundError("id", "lawsuit", described)
+        row: Lawsuit = find_record(session, Lawsuit, "lawsuit", lawsuit_id, key)
         return row
 
     def _record(

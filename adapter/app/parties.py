@@ -17,6 +17,7 @@ from adapter.app.records import (
     apply_bulk,
     check_bulk_size,
     find_by_keys,
+    find_record,
     upsert_row,
     validate_all,
 )
@@ -25,7 +26,7 @@ from adapter.domain.identifiers import mask_tax_id
 from adapter.domain.parties import PartyInput
 from adapter.domain.payment_methods import BankAccount as BankAccountInput
 from adapter.domain.payments import PaymentStatus
-from adapter.errors import ConflictError, NotFoundError
+from adapter.errors import ConflictError
 from adapter.storage.db import Database
 from adapter.storage.models import BankAccount, Party, PaymentOrder
 from adapter.storage.paging import Cursor, keyset, next_cursor
@@ -287,15 +288,7 @@ class PartyService:
     def _find(
         self, session: Session, party_id: str | None, key: tuple[str, str] | None
     ) -> Party:
-        if party_id:
-            row = session.get(Party, party_id, options=_WITH_ACCOUNTS)
-            described = f"id {party_id}"
-        else:
-            assert key is not None
-            row = find_by_keys(session, Party, [key], _WITH_ACCOUNTS).get(key)
-            described = f"sourceSystem {key[0]} and externalId {key[1]}"
-        if row is None:
-            raise NotFoundError("id", "party", described)
+        row: Party = find_record(session, Party, "party", party_id, key, _WITH_ACCOUNTS)
         return row
 
     def _record(

@@ -25,6 +25,7 @@ from adapter.app.records import (
     apply_bulk,
     check_bulk_size,
     find_by_keys,
+    find_record,
     validate_all,
 )
 from adapter.audit.writer import AuditSink
@@ -524,15 +525,9 @@ class PunchService:
     def _find(
         self, session: Session, punch_id: str | None, key: tuple[str, str] | None
     ) -> TimePunch:
-        if punch_id:
-            row = session.get(TimePunch, punch_id)
-            described = f"id {punch_id}"
-        else:
-            assert key is not None
-            row = find_by_keys(session, TimePunch, [key]).get(key)
-            described = f"sourceSystem {key[0]} and externalId {key[1]}"
-        if row is None:
-            raise NotFoundError("id", "time-clock punch", described)
+        row: TimePunch = find_record(
+            session, TimePunch, "time-clock punch", punch_id, key
+        )
         return row
 
     def _record_import(

@@ -12,7 +12,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from adapter.domain.identifiers import mask_tax_id
-from adapter.errors import PonteError, ValidationError
+from adapter.errors import NotFoundError, PonteError, ValidationError
 
 MAX_BULK = 10_000
 Row = TypeVar("Row")
@@ -63,6 +63,30 @@ def find_by_keys(
         for row in session.scalars(query):
             found[(row.source_system, row.external_id)] = row
     return found
+
+
+def find_record(
+    session: Session,
+    model: Any,
+    record: str,
+    record_id: str | None,
+    key: tuple[str, str] | None,
+    options: Sequence[Any] = (),
+) -> Any:
+    """The row named by Ponte's id or by the ERP's key; ``NotFoundError`` if none.
+
+    ``record`` is the domain word for the message ("lawsuit", "party").
+    """
+    if record_id:
+        row = session.get(model, record_id, options=options)
+        described = f"id {record_id}"
+    else:
+        assert key is not None
+        row = find_by_keys(session, model, [key], options).get(key)
+        described = f"sourceSystem {key[0]} and externalId {key[1]}"
+    if row is None:
+        raise NotFoundError("id", record, described)
+    return row
 
 
 def new_row(model: Any, key: tuple[str, str], now: dt.datetime) -> Any:
