@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import signal
+import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -95,7 +96,7 @@ def serve(
     Runs gunicorn with several worker processes and, unless --no-worker, one
     delivery-worker process. The database is created or migrated first.
     """
-    from adapter.serving import GunicornServer
+    from adapter.serving import GunicornServer, Supervisor
 
     settings = obj.settings
     server = settings.server.model_copy(
@@ -112,7 +113,19 @@ def serve(
 
         DeliveryWorker(runtime).prepare()  # a bad target stops us here, not later
     runtime.db.dispose()  # each gunicorn worker opens its own connections
-    GunicornServer(settings, obj.config, with_worker=not no_worker).run()
+    if no_worker:
+        GunicornServer(settings).run()
+        return
+    base = [sys.executable, "-m", "adapter"]
+    if obj.config is not None:
+        base += ["--config", str(obj.config)]
+    args = [
+        arg
+        for name, value in (("--host", host), ("--port", port), ("--workers", workers))
+        if value is not None
+        for arg in (name, str(value))
+    ]
+    raise SystemExit(Supervisor(base).run(args))
 
 
 @cli.command()

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
+import signal
 import subprocess
-import sys
-import threading
-from pathlib import Path
+import time
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -18,62 +17,77 @@ log = logging.getLogger("ponte.serve")
 RESTART_DELAYS = (5.0, 10.0, 30.0, 60.0)
 
 
-class WorkerSupervisor:
-    """Runs ``ponte worker`` as a child process and restarts it when it dies.
+class Supervisor:
+    """``ponte serve``: gunicorn and one delivery worker, as two child processes.
 
-    A delivery worker that exits (a database outage, a crash) is started
-    again after 5 s, then 10 s, 30 s and every 60 s, each time with a log line,
-    so that approvals never wait in the outbox unnoticed.
+    The supervisor is a plain process of its own: spawning the worker from
+    inside gunicorn's master races with gunicorn forking its workers (a forked
+    worker inherits the pipe ``subprocess`` waits on, and the spawn hangs).
+    A delivery worker that exits is started again after 5 s, then 10 s, 30 s
+    and every 60 s, each time with a log line; when gunicorn exits, the worker
+    is stopped and ``serve`` exits with gunicorn's code. SIGTERM and SIGINT
+    are passed on to both.
     """
 
-    def __init__(self, config_path: Path | None) -> None:
-        self.command = [sys.executable, "-m", "adapter"]
-        if config_path is not None:
-            self.command += ["--config", str(config_path)]
-        self.command.append("worker")
-        self.process: subprocess.Popen[bytes] | None = None
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, name="supervisor", daemon=True
-        )
+    def __init__(self, base_command: list[str]) -> None:
+        self.server_command = [*base_command, "serve", "--no-worker"]
+        self.worker_command = [*base_command, "worker"]
+        self.stopping = False
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def _run(self) -> None:
+    def run(self, server_args: list[str]) -> int:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._stop)
+        self.server = subprocess.Popen([*self.server_command, *server_args])  # noqa: S603
+        self.worker: subprocess.Popen[bytes] | None = self._start_worker()
         failures = 0
-        while not self._stopping.is_set():
-            self.process = subprocess.Popen(self.command)  # noqa: S603
-            log.info("delivery worker started pid=%d", self.process.pid)
-            code = self.process.wait()
-            if self._stopping.is_set():
-                return
-            delay = RESTART_DELAYS[min(failures, len(RESTART_DELAYS) - 1)]
-            failures += 1
-            log.error(
-                "delivery worker exited with code %s; restarting in %.0f s", code, delay
-            )
-            self._stopping.wait(delay)
+        restart_at: float | None = None
+        while True:
+            code = self.server.poll()
+            if code is not None or self.stopping:
+                break
+            if self.worker is not None and self.worker.poll() is not None:
+                delay = RESTART_DELAYS[min(failures, len(RESTART_DELAYS) - 1)]
+                log.error(
+                    "delivery worker exited with code %s; restarting in %.0f s",
+                    self.worker.returncode,
+                    delay,
+                )
+                failures += 1
+                self.worker = None
+                restart_at = time.monotonic() + delay
+            if self.worker is None and restart_at and time.monotonic() >= restart_at:
+                self.worker = self._start_worker()
+                restart_at = None
+            time.sleep(0.2)
+        self._terminate(self.worker)
+        self._terminate(self.server)
+        return self.server.returncode or 0
 
-    def stop(self) -> None:
-        self._stopping.set()
-        process = self.process
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    def _start_worker(self) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(self.worker_command)  # noqa: S603
+        log.info("delivery worker started pid=%d", process.pid)
+        return process
+
+    def _stop(self, *_: object) -> None:
+        self.stopping = True
+
+    @staticmethod
+    def _terminate(process: subprocess.Popen[bytes] | None) -> None:
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 class GunicornServer(BaseApplication):
     """Each gunicorn worker builds its own runtime after the fork."""
 
-    def __init__(
-        self, settings: Settings, config_path: Path | None, with_worker: bool
-    ) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.supervisor = WorkerSupervisor(config_path) if with_worker else None
         super().__init__()
 
     def load_config(self) -> None:
@@ -86,7 +100,6 @@ class GunicornServer(BaseApplication):
             "accesslog": None,
             "control_socket_disable": True,
             "when_ready": self._when_ready,
-            "on_exit": self._on_exit,
         }
         if server.tls_cert is not None:
             options.update(certfile=str(server.tls_cert), keyfile=str(server.tls_key))
@@ -109,9 +122,3 @@ class GunicornServer(BaseApplication):
     def _when_ready(self, _arbiter: Any) -> None:
         url = self.settings.server.soap_url
         log.info("SOAP at %s (WSDL at %s?wsdl, health at /health)", url, url)
-        if self.supervisor is not None:
-            self.supervisor.start()
-
-    def _on_exit(self, _arbiter: Any) -> None:
-        if self.supervisor is not None:
-            self.supervisor.stop()
