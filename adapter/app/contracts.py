@@ -20,15 +20,14 @@ from sqlalchemy.orm import Session, selectinload
 
 from adapter.app.context import CallContext
 from adapter.app.records import (
+    BulkSpec,
     ItemResult,
     Upserted,
-    apply_bulk,
     apply_fields,
-    check_bulk_size,
+    bulk_upsert,
     find_by_keys,
     find_record,
     upsert_row,
-    validate_all,
 )
 from adapter.audit.writer import AuditRecord, AuditSink
 from adapter.domain.contracts import (
@@ -374,24 +373,14 @@ class ContractService:
         validate: Callable[[Any], ContractData],
     ) -> list[ItemResult]:
         """Upsert up to 10,000 contracts; one bad item does not stop the others."""
-        check_bulk_size(items, "contracts")
-        good, results = validate_all(items, validate, _key)
-        entries: list[AuditRecord] = []
-        with self._db.transaction() as session:
-            keys = (_key(d) for _, d in good)
-            existing = find_by_keys(session, Contract, keys, _LOADED)
+        spec = BulkSpec("contracts", Contract, _key, lambda d: d.external_id, _LOADED)
 
-            def apply(data: ContractData) -> tuple[str, str]:
-                done, entry = self._upsert_one(
-                    session, call, data, existing.get(_key(data))
-                )
-                if entry is not None:
-                    entries.append(entry)
-                return done.row.id, done.outcome
+        def upsert_one(
+            session: Session, data: ContractData, existing: Any
+        ) -> tuple[Upserted[Any], AuditRecord | None]:
+            return self._upsert_one(session, call, data, existing)
 
-            apply_bulk(good, results, lambda d: d.external_id, apply)
-            self._audit.record_many(session, entries)
-        return [results[i] for i in range(len(items))]
+        return bulk_upsert(self._db, self._audit, items, validate, spec, upsert_one)
 
     def _upsert_one(
         self,

@@ -12,14 +12,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from adapter.app.context import CallContext
 from adapter.app.records import (
+    BulkSpec,
     ItemResult,
     Upserted,
-    apply_bulk,
-    check_bulk_size,
+    bulk_upsert,
     find_by_keys,
     find_record,
     upsert_row,
-    validate_all,
 )
 from adapter.audit.writer import AuditRecord, AuditSink
 from adapter.domain.identifiers import mask_tax_id
@@ -155,24 +154,16 @@ class PartyService:
         validate: Callable[[Any], PartyData],
     ) -> list[ItemResult]:
         """Upsert up to 10,000 parties; one bad item does not stop the others."""
-        check_bulk_size(items, "parties")
-        good, results = validate_all(items, validate, _key)
-        entries: list[AuditRecord] = []
-        with self._db.transaction() as session:
-            keys = (_key(d) for _, d in good)
-            existing = find_by_keys(session, Party, keys, _WITH_ACCOUNTS)
+        spec = BulkSpec(
+            "parties", Party, _key, lambda d: d.party.external_id, _WITH_ACCOUNTS
+        )
 
-            def apply(data: PartyData) -> tuple[str, str]:
-                done, entry = self._upsert_one(
-                    session, call, data, existing.get(_key(data))
-                )
-                if entry is not None:
-                    entries.append(entry)
-                return done.row.id, done.outcome
+        def upsert_one(
+            session: Session, data: PartyData, existing: Any
+        ) -> tuple[Upserted[Any], AuditRecord | None]:
+            return self._upsert_one(session, call, data, existing)
 
-            apply_bulk(good, results, lambda d: d.party.external_id, apply)
-            self._audit.record_many(session, entries)
-        return [results[i] for i in range(len(items))]
+        return bulk_upsert(self._db, self._audit, items, validate, spec, upsert_one)
 
     def _upsert_one(
         self,

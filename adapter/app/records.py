@@ -11,8 +11,10 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
+from adapter.audit.writer import AuditSink
 from adapter.domain.identifiers import mask_tax_id
 from adapter.errors import NotFoundError, PonteError, ValidationError
+from adapter.storage.db import Database
 
 MAX_BULK = 10_000
 Row = TypeVar("Row")
@@ -189,3 +191,47 @@ def apply_bulk(
             )
             continue
         results[index] = ItemResult(index, external_id(data), outcome, record_id)
+
+
+@dataclass(frozen=True)
+class BulkSpec(Generic[Data]):
+    """How one family's bulk upsert finds and names its records."""
+
+    field: str  # the SOAP element holding the items, for the size fault
+    model: Any
+    key_of: Callable[[Data], tuple[str, str]]
+    external_id_of: Callable[[Data], str]
+    options: Sequence[Any] = ()
+
+
+def bulk_upsert(
+    db: Database,
+    audit: AuditSink,
+    items: Sequence[Any],
+    validate: Callable[[Any], Data],
+    spec: BulkSpec[Data],
+    upsert_one: Callable[[Session, Data, Any | None], tuple[Upserted[Any], Any]],
+) -> list[ItemResult]:
+    """Upsert up to 10,000 items in one transaction, one result per item.
+
+    Items are validated first (a bad one or a repeated key refuses only
+    itself), the existing rows are read in chunks, ``upsert_one`` applies each
+    and returns its audit entry (or ``None``), and the entries are written
+    together at the end.
+    """
+    check_bulk_size(items, spec.field)
+    good, results = validate_all(items, validate, spec.key_of)
+    entries: list[Any] = []
+    with db.transaction() as session:
+        keys = (spec.key_of(d) for _, d in good)
+        existing = find_by_keys(session, spec.model, keys, spec.options)
+
+        def apply(data: Data) -> tuple[str, str]:
+            done, entry = upsert_one(session, data, existing.get(spec.key_of(data)))
+            if entry is not None:
+                entries.append(entry)
+            return done.row.id, done.outcome
+
+        apply_bulk(good, results, spec.external_id_of, apply)
+        audit.record_many(session, entries)
+    return [results[i] for i in range(len(items))]
