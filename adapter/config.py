@@ -15,7 +15,14 @@ import secrets
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -101,9 +108,16 @@ class TargetAuth(_Frozen):
 
 
 class TargetSettings(_Frozen):
+    """Where events go: an ERP's SOAP endpoint or a plain HTTP receiver."""
+
     name: str
-    profile: Literal["totvs-rm-dataserver"] = "totvs-rm-dataserver"
-    wsdl: str = Field(description="Path or URL of the target's WSDL.")
+    kind: Literal["soap", "http"] = Field(
+        "soap",
+        description="soap: an operation of the target's WSDL; http: a POST with "
+        "Standard Webhooks headers.",
+    )
+    profile: Literal["totvs-rm-dataserver", "generic"] = "totvs-rm-dataserver"
+    wsdl: str | None = Field(None, description="Path or URL of the target's WSDL.")
     schema_bundle: Path | None = Field(
         None, description="Folder of local schemas that resolve the WSDL's imports."
     )
@@ -112,7 +126,25 @@ class TargetSettings(_Frozen):
     )
     port: str | None = Field(None, description="WSDL port name, e.g. RM_IwsDataServer.")
     operation: str = "SaveRecord"
-    mapping: Path = Field(description="XSLT that maps the canonical event.")
+    mapping: Path | None = Field(
+        None,
+        description="XSLT that maps the canonical event; an http target without "
+        "one receives the canonical event itself.",
+    )
+    url: str | None = Field(None, description="http targets: the receiver's URL.")
+    body_format: Literal["xml", "json"] = Field(
+        "xml", description="http targets: the canonical XML event, or it as JSON."
+    )
+    webhook_secret_env: str | None = Field(
+        None,
+        description="http targets: environment variable holding the Standard "
+        "Webhooks HMAC secret (whsec_...).",
+    )
+    webhook_ed25519_key: Path | None = Field(
+        None,
+        description="http targets: PEM ed25519 private key for asymmetric "
+        "Standard Webhooks signatures (v1a).",
+    )
     events: tuple[str, ...] = ("payment_order.approved",)
     params: dict[str, str] = Field(
         default_factory=dict,
@@ -121,6 +153,19 @@ class TargetSettings(_Frozen):
     auth: TargetAuth = TargetAuth()
     signing_key: str | None = Field(None, description="Id of a [[signing_keys]].")
     timeout_seconds: float = Field(30.0, gt=0)
+    max_in_flight: int = Field(4, ge=1, description="Calls in flight at once.")
+    rate_limit_per_second: float | None = Field(
+        None, gt=0, description="Most calls started per second; unlimited if unset."
+    )
+    ordered: bool | None = Field(
+        None,
+        description="Events with the same business key arrive in order (a later "
+        "one waits for the earlier to be delivered or parked). Unset: on for "
+        "payment orders and contracts, off otherwise.",
+    )
+    disable_after_hours: float = Field(
+        72.0, gt=0, description="Failing continuously this long disables the target."
+    )
 
     @field_validator("events")
     @classmethod
@@ -130,6 +175,16 @@ class TargetSettings(_Frozen):
             known = ", ".join(sorted(EVENT_TYPES))
             raise ValueError(f"unknown event type {', '.join(unknown)}; known: {known}")
         return value
+
+    @model_validator(mode="after")
+    def _kind_needs(self) -> TargetSettings:
+        if self.kind == "soap":
+            missing = [n for n in ("wsdl", "mapping") if getattr(self, n) is None]
+            if missing:
+                raise ValueError(f"a soap target needs {' and '.join(missing)}")
+        elif self.url is None:
+            raise ValueError("an http target needs url")
+        return self
 
 
 class DeliverySettings(_Frozen):
@@ -284,10 +339,12 @@ def _with_paths_resolved(settings: Settings, base: Path) -> Settings:
     )
     targets = []
     for t in settings.targets:
-        update: dict[str, Any] = {"mapping": _resolve(base, t.mapping)}
-        if t.schema_bundle is not None:
-            update["schema_bundle"] = _resolve(base, t.schema_bundle)
-        if "://" not in t.wsdl:
+        update: dict[str, Any] = {
+            name: _resolve(base, getattr(t, name))
+            for name in ("mapping", "schema_bundle", "webhook_ed25519_key")
+            if getattr(t, name) is not None
+        }
+        if t.wsdl is not None and "://" not in t.wsdl:
             update["wsdl"] = str(_resolve(base, Path(t.wsdl)))
         targets.append(t.model_copy(update=update))
     server = settings.server.model_copy(

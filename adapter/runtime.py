@@ -17,6 +17,7 @@ from adapter.audit.writer import AuditSink, AuditWriter
 from adapter.config import Settings
 from adapter.credentials.authenticator import Authenticator
 from adapter.credentials.users import PasswordVault
+from adapter.delivery.outbox import Outbox
 from adapter.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ def build_runtime(
     sink = audit or AuditWriter()
     vault = PasswordVault(settings.fernet_key())
     authenticator = Authenticator(db, vault, settings.security.timestamp_window_seconds)
-    legal = LegalService(db, sink, subscriptions_of(settings))
+    legal = LegalService(db, sink, Outbox(subscriptions_of(settings)))
     parties = PartyService(db, sink, utc_now)
     lawsuits = LawsuitService(db, sink, utc_now)
     contracts = ContractService(db, sink, utc_now)

@@ -28,6 +28,7 @@ from adapter.app.records import (
     validate_all,
 )
 from adapter.audit.writer import AuditRecord, AuditSink
+from adapter.delivery.outbox import Outbox
 from adapter.domain import events
 from adapter.domain.identifiers import mask_tax_id
 from adapter.domain.lawsuits import optional_text
@@ -207,13 +208,12 @@ class LegalService:
         self,
         db: Database,
         audit: AuditSink,
-        subscriptions: Callable[[str], Sequence[str]],
+        outbox: Outbox,
         clock: Clock = utc_now,
     ) -> None:
-        """``subscriptions(event_type)`` names the targets that want the event."""
         self._db = db
         self._audit = audit
-        self._subscriptions = subscriptions
+        self._outbox = outbox
         self._clock = clock
 
     # Create
@@ -376,7 +376,7 @@ class LegalService:
             row.approved_by = call.actor
             row.approved_at = now
             event = events.payment_order_approved(_snapshot(row), now)
-            targets = self._enqueue(session, event)
+            targets = self._outbox.enqueue(session, event)
             detail = {
                 "from": before,
                 "status": row.status,
@@ -590,36 +590,6 @@ class LegalService:
 
     def _view(self, session: Session, row: PaymentOrder) -> PaymentOrderView:
         return order_view(row, _load_children(session, [row.id])[row.id])
-
-    def _enqueue(self, session: Session, event: events.Event) -> Sequence[str]:
-        """Store the event and one delivery per subscribed target (the outbox)."""
-        session.add(
-            OutboxEvent(
-                id=event.id,
-                type=event.type,
-                version=event.version,
-                business_key=event.business_key,
-                body=event.body,
-                occurred_at=event.occurred_at,
-            )
-        )
-        targets = self._subscriptions(event.type)
-        for target in targets:
-            delivery_id = str(uuid.uuid4())
-            session.add(
-                Delivery(
-                    id=delivery_id,
-                    event_id=event.id,
-                    target=target,
-                    message_id=f"urn:uuid:{delivery_id}",
-                    status="pending",
-                    attempt_count=0,
-                    next_attempt_at=event.occurred_at,
-                    created_at=event.occurred_at,
-                    updated_at=event.occurred_at,
-                )
-            )
-        return targets
 
     def _record(
         self,

@@ -166,6 +166,8 @@ class SoapCaller:
 
 
 def _load_endpoint(target: TargetSettings) -> _Endpoint:
+    if target.wsdl is None:
+        raise ConfigurationError(f"target {target.name} is not a soap target")
     client = load_wsdl(
         target.wsdl, bundle=target.schema_bundle, timeout=target.timeout_seconds
     )
