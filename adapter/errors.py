@@ -98,10 +98,14 @@ class TransportError(RemoteError):
 class HttpStatusError(RemoteError):
     """The partner answered with an HTTP error status and no SOAP fault."""
 
-    def __init__(self, status: int, operation: str) -> None:
+    def __init__(
+        self, status: int, operation: str, *, retry_after: float | None = None
+    ) -> None:
         super().__init__(f"{operation}: HTTP {status}")
         self.status = status
         self.operation = operation
+        # Seconds the partner asked us to wait (its Retry-After), if it did.
+        self.retry_after = retry_after
 
 
 class RemoteFault(RemoteError):

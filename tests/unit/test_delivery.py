@@ -213,3 +213,16 @@ def test_retry_delays_stay_within_the_jitter_band() -> None:
     assert all(d is not None and 48 <= d <= 72 for d in delays)
     assert len({round(d or 0, 3) for d in delays}) > 100  # really spread
     assert policy.delay_after(4, rng) is None
+
+
+def test_retry_after_reads_seconds_and_http_dates() -> None:
+    import datetime as dt
+
+    from adapter.outbound.retry_after import parse_retry_after
+
+    now = dt.datetime(2026, 12, 3, 12, 0, 0, tzinfo=dt.UTC)
+    assert parse_retry_after("120", now) == 120.0
+    assert parse_retry_after("Thu, 03 Dec 2026 12:01:30 GMT", now) == 90.0
+    assert parse_retry_after("Thu, 03 Dec 2026 11:00:00 GMT", now) == 0.0
+    assert parse_retry_after("soon", now) is None
+    assert parse_retry_after(None, now) is None
