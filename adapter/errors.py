@@ -85,6 +85,8 @@ class RemoteError(PonteError):
     """A call to a partner system failed."""
 
     code = "Server.Remote"
+    # The partner's answer, secrets redacted, when there was one.
+    response_text: str | None = None
 
 
 class TransportError(RemoteError):

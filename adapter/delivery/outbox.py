@@ -46,6 +46,7 @@ class Outbox:
                     next_attempt_at=event.occurred_at,
                     created_at=event.occurred_at,
                     updated_at=event.occurred_at,
+                    business_key=event.business_key,
                 )
             )
         return targets

@@ -38,6 +38,9 @@ class CallResult:
     result: Any
     http_status: int
     duration_ms: int
+    # What was sent and received, secrets redacted, for the attempt's record.
+    request_text: str | None = None
+    response_text: str | None = None
 
 
 @dataclass

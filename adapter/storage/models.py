@@ -210,6 +210,7 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("event_id", "target"),
         Index("ix_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_deliveries_key", "target", "business_key", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -223,6 +224,8 @@ class Delivery(Base):
     result: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    # The event's business key, copied so that ordering per key needs no join.
+    business_key: Mapped[str | None] = mapped_column(String(120))
 
     event: Mapped[OutboxEvent] = relationship(lazy="joined")
 
@@ -243,6 +246,9 @@ class Attempt(Base):
     error_class: Mapped[str | None] = mapped_column(String(40))
     detail: Mapped[str | None] = mapped_column(Text)
     duration_ms: Mapped[int | None] = mapped_column(Integer)
+    # What went out and what came back, secrets redacted, cut to a size.
+    request_text: Mapped[str | None] = mapped_column(Text)
+    response_text: Mapped[str | None] = mapped_column(Text)
 
 
 class AuditEntry(Base):
@@ -282,6 +288,7 @@ class SchedulerLease(Base):
 # here registers them on Base.metadata, which the migrations compare against.
 from adapter.storage import (  # noqa: E402
     models_contracts,  # noqa: F401
+    models_delivery,  # noqa: F401
     models_employees,  # noqa: F401
     models_payment_orders,  # noqa: F401
     models_provisions,  # noqa: F401
