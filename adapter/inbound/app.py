@@ -25,6 +25,7 @@ from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
 
 from adapter.app.context import CallContext, audit_failure
+from adapter.inbound.fastxml import CompiledSoap11
 from adapter.inbound.operations.base import RAW_BODY
 from adapter.inbound.service import AUDITED, LegalSoapService
 from adapter.inbound.types import TNS
@@ -69,7 +70,7 @@ def build_spyne_app(url: str, max_body: int = 20 * 1024 * 1024) -> WsgiApplicati
         tns=TNS,
         name="Ponte",
         in_protocol=in_protocol,
-        out_protocol=Soap11(),
+        out_protocol=CompiledSoap11(),
     )
     wsgi = WsgiApplication(application, max_content_length=max_body)
     wsgi.doc.wsdl11.build_interface_document(url)

@@ -7,6 +7,8 @@ domain, not by the schema.
 
 from __future__ import annotations
 
+from typing import Any
+
 from spyne import (
     Array,
     Boolean,
@@ -18,6 +20,8 @@ from spyne import (
     Unicode,
 )
 
+from adapter.inbound.fastxml import quick_init
+
 TNS = "urn:ponte:legal:v1"
 
 Text40 = Unicode(max_len=40)
@@ -28,6 +32,10 @@ Money = Decimal(total_digits=17)
 
 class _Base(ComplexModel):
     __namespace__ = TNS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if args or not quick_init(self, kwargs):
+            super().__init__(*args, **kwargs)
 
 
 class BankAccount(_Base):
