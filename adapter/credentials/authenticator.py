@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from lxml import etree
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from adapter.credentials.usernametoken import (
     Token,
@@ -51,6 +50,9 @@ _USER_COLUMNS = (
     User.failed_logins,
     User.certificate_pem,
 )
+# Built once: every call runs these two.
+_USER_BY_NAME = select(*_USER_COLUMNS).where(User.name == bindparam("name"))
+_STORE_NONCE = insert(UsedNonce)
 
 
 @dataclass(frozen=True)
@@ -133,8 +135,8 @@ class Authenticator:
         self, certificates: list[x509.Certificate], now: dt.datetime, kind: str
     ) -> UserRecord:
         fingerprints = [certificate_fingerprint(c) for c in certificates]
-        with self._db.transaction() as session:
-            user = session.execute(
+        with self._db.connection() as connection:
+            user = connection.execute(
                 select(*_USER_COLUMNS).where(User.certificate_sha256.in_(fingerprints))
             ).first()
         if user is None:
@@ -174,9 +176,9 @@ class Authenticator:
         """A signature seen before is a replayed request, like a reused nonce."""
         marker = "sig:" + hashlib.sha256(value).hexdigest()
         try:
-            with self._db.transaction() as session:
-                session.execute(
-                    insert(UsedNonce).values(user_name=name, nonce=marker, seen_at=now)
+            with self._db.connection() as connection:
+                connection.execute(
+                    _STORE_NONCE, {"user_name": name, "nonce": marker, "seen_at": now}
                 )
         except IntegrityError:
             raise AuthenticationError(
@@ -188,9 +190,9 @@ class Authenticator:
         # nonce is stored only for a good password, and a second use of it
         # fails on the primary key (a replay).
         try:
-            with self._db.transaction() as session:
-                user = session.execute(
-                    select(*_USER_COLUMNS).where(User.name == token.username)
+            with self._db.connection() as connection:
+                user = connection.execute(
+                    _USER_BY_NAME, {"name": token.username}
                 ).one_or_none()
                 if user is not None and _locked(user.locked_until, now):
                     raise AuthenticationError(
@@ -198,7 +200,9 @@ class Authenticator:
                         f"{user.locked_until:%Y-%m-%dT%H:%M:%SZ}"
                     )
                 if user is not None and self._password_ok(user, token):
-                    self._remember(session, user.name, user.failed_logins, token, now)
+                    self._remember(
+                        connection, user.name, user.failed_logins, token, now
+                    )
                     return UserRecord(user.name, user.role, user.certificate_pem)
         except IntegrityError:
             raise AuthenticationError(
@@ -209,22 +213,22 @@ class Authenticator:
 
     def _remember(
         self,
-        session: Session,
+        connection: Connection,
         name: str,
         failed_logins: int,
         token: Token,
         now: dt.datetime,
     ) -> None:
         if failed_logins:
-            session.execute(
+            connection.execute(
                 update(User)
                 .where(User.name == name)
                 .values(failed_logins=0, first_failure_at=None, locked_until=None)
             )
         if token.nonce is not None:
             nonce = base64.b64encode(token.nonce).decode()
-            session.execute(
-                insert(UsedNonce).values(user_name=name, nonce=nonce, seen_at=now)
+            connection.execute(
+                _STORE_NONCE, {"user_name": name, "nonce": nonce, "seen_at": now}
             )
 
     def _count_failure(self, username: str, now: dt.datetime) -> None:
