@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.orm import Session
 
 from adapter.storage.models import AuditEntry
@@ -33,10 +33,17 @@ class AuditRecord:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-class AuditSink(Protocol):
-    def record(self, session: Session, entry: AuditRecord) -> None: ...
+# Entries are written with the change they record: in its ORM session, or on
+# its Core connection where a hot path runs without the ORM.
+Executor = Session | Connection
 
-    def record_many(self, session: Session, entries: Sequence[AuditRecord]) -> None: ...
+
+class AuditSink(Protocol):
+    def record(self, session: Executor, entry: AuditRecord) -> None: ...
+
+    def record_many(
+        self, session: Executor, entries: Sequence[AuditRecord]
+    ) -> None: ...
 
 
 def _row(entry: AuditRecord, at: dt.datetime) -> dict[str, Any]:
@@ -59,16 +66,19 @@ def _row(entry: AuditRecord, at: dt.datetime) -> dict[str, Any]:
     }
 
 
+_INSERT = insert(AuditEntry)
+
+
 class AuditWriter:
     """The audit sink Ponte ships: rows inserted in the caller's transaction."""
 
-    def record(self, session: Session, entry: AuditRecord) -> None:
-        session.execute(insert(AuditEntry), [_row(entry, dt.datetime.now(dt.UTC))])
+    def record(self, session: Executor, entry: AuditRecord) -> None:
+        session.execute(_INSERT, [_row(entry, dt.datetime.now(dt.UTC))])
 
-    def record_many(self, session: Session, entries: Sequence[AuditRecord]) -> None:
+    def record_many(self, session: Executor, entries: Sequence[AuditRecord]) -> None:
         if entries:
             at = dt.datetime.now(dt.UTC)
-            session.execute(insert(AuditEntry), [_row(e, at) for e in entries])
+            session.execute(_INSERT, [_row(e, at) for e in entries])
 
 
 def latest(session: Session, limit: int = 20) -> Sequence[AuditEntry]:

@@ -6,10 +6,9 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from adapter.app.context import CallContext
-from adapter.audit.writer import AuditRecord, AuditWriter
+from adapter.audit.writer import AuditRecord, AuditWriter, Executor
 from adapter.domain.parties import validate_party
 from adapter.domain.payments import validate_payment_order
 from adapter.errors import ConflictError, NotFoundError
@@ -93,7 +92,7 @@ def test_approval_writes_the_event_and_one_delivery_per_target(
 class FailingAudit(AuditWriter):
     """The shipped audit writer, but failing on approvals, to force a rollback."""
 
-    def record(self, session: Session, entry: AuditRecord) -> None:
+    def record(self, session: Executor, entry: AuditRecord) -> None:
         if entry.action == "approve":
             raise RuntimeError("disk full")
         super().record(session, entry)
