@@ -14,6 +14,8 @@ from typing import Any
 import click
 
 from adapter import __version__
+from adapter.cli_delivery import deliveries, targets
+from adapter.cli_keys import keys, verify
 from adapter.config import Settings, load_settings
 from adapter.errors import PonteError
 
@@ -278,36 +280,8 @@ def users_list(obj: _Obj) -> None:
         click.echo(f"{record.name}\t{record.role}")
 
 
-@cli.group()
-def keys() -> None:
-    """Signing keys for outbound XML-DSig."""
-
-
-@keys.command("generate")
-@click.option("--id", "key_id", default="ponte-1", show_default=True, help="Key id.")
-@click.option(
-    "--dir",
-    "folder",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Where to write KEY_ID.key.pem and KEY_ID.cert.pem (default DATA_DIR/keys).",
-)
-@click.option(
-    "--cn", default="Ponte", show_default=True, help="Certificate subject CN."
-)
-@pass_obj
-def keys_generate(obj: _Obj, key_id: str, folder: Path | None, cn: str) -> None:
-    """Generate an RSA-2048 key and a self-signed certificate."""
-    from adapter.signing import generate_signing_key
-
-    folder = folder or obj.settings.data_dir / "keys"
-    folder.mkdir(parents=True, exist_ok=True)
-    key_path, cert_path = folder / f"{key_id}.key.pem", folder / f"{key_id}.cert.pem"
-    generate_signing_key(key_path, cert_path, common_name=cn)
-    click.echo(f"key:  {key_path}\ncert: {cert_path}")
-    click.echo(
-        "Add to ponte.toml:\n\n[[signing_keys]]\n"
-        f'id = "{key_id}"\nkey = "{key_path}"\ncert = "{cert_path}"'
-    )
+cli.add_command(keys)
+cli.add_command(verify)
 
 
 @cli.group()
@@ -359,41 +333,8 @@ def audit_list(obj: _Obj, limit: int, as_json: bool) -> None:
                 click.echo("  ".join(str(v) for v in row.values()))
 
 
-@cli.group()
-def deliveries() -> None:
-    """Outbound deliveries and their attempts."""
-
-
-@deliveries.command("list")
-@click.option(
-    "--status",
-    type=click.Choice(["pending", "in_flight", "delivered", "parked", "cancelled"]),
-    help="Only deliveries in this state (parked ones wait for an operator).",
-)
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100_000))
-@pass_obj
-def deliveries_list(obj: _Obj, status: str | None, limit: int) -> None:
-    """Show deliveries, newest first."""
-    from sqlalchemy import select
-
-    from adapter.storage.models import Delivery
-
-    runtime = _runtime(obj, existing=True)
-    with runtime.db.transaction() as session:
-        query = select(Delivery).order_by(Delivery.created_at.desc()).limit(limit)
-        if status:
-            query = query.where(Delivery.status == status)
-        rows = session.scalars(query).all()
-        if not rows:
-            click.echo(f"no {status or ''} deliveries".replace("  ", " "))
-        else:
-            click.echo("delivery  target  event  status  attempts  result  last error")
-        for d in rows:
-            click.echo(
-                f"{d.id}  {d.target}  {d.event.type}  {d.status}"
-                f"  attempts={d.attempt_count}  result={d.result or '-'}"
-                f"  error={(d.last_error or '-')[:80]}"
-            )
+cli.add_command(targets)
+cli.add_command(deliveries)
 
 
 @cli.command()

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from adapter.app.access import AccessService
 from adapter.app.contracts import ContractService
 from adapter.app.employees import EmployeeService
 from adapter.app.lawsuits import LawsuitService
@@ -37,6 +38,7 @@ class Runtime:
     punches: PunchService
     provisions: ProvisionService
     employees: EmployeeService
+    access: AccessService
 
 
 def subscriptions_of(settings: Settings) -> Callable[[str], Sequence[str]]:
@@ -58,10 +60,11 @@ def build_runtime(
     sink = audit or AuditWriter()
     vault = PasswordVault(settings.fernet_key())
     authenticator = Authenticator(db, vault, settings.security.timestamp_window_seconds)
-    legal = LegalService(db, sink, Outbox(subscriptions_of(settings)))
+    outbox = Outbox(subscriptions_of(settings))
+    legal = LegalService(db, sink, outbox)
     parties = PartyService(db, sink, utc_now)
-    lawsuits = LawsuitService(db, sink, utc_now)
-    contracts = ContractService(db, sink, utc_now)
+    lawsuits = LawsuitService(db, sink, utc_now, outbox)
+    contracts = ContractService(db, sink, utc_now, outbox)
     return Runtime(
         settings,
         db,
@@ -73,6 +76,7 @@ def build_runtime(
         lawsuits,
         contracts,
         punches=PunchService(db, sink, utc_now),
-        provisions=ProvisionService(db, sink, utc_now),
+        provisions=ProvisionService(db, sink, utc_now, outbox),
         employees=EmployeeService(db, sink, utc_now),
+        access=AccessService(db, sink, outbox, utc_now),
     )

@@ -5,6 +5,11 @@ date, are its terms. They change only through ``amend``: the amendment is
 stored with the old and new values of the term it changes, and the new
 version of the terms is stored next to the old one. An upsert that tries to
 change a term directly is refused with ``ConflictError``.
+
+Every change puts its event in the outbox in the same transaction
+(``adapter.domain.events_contracts`` says which), and keeps the flags of the
+contract's people in step (``adapter.app.access``: a pending contract flags
+its individual counterparties).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, selectinload
 
+from adapter.app.access import AccessFlags, audit_detail
 from adapter.app.context import CallContext
 from adapter.app.records import (
     BulkSpec,
@@ -30,6 +36,7 @@ from adapter.app.records import (
     upsert_row,
 )
 from adapter.audit.writer import AuditRecord, AuditSink
+from adapter.delivery.outbox import Outbox
 from adapter.domain.contracts import (
     AmendmentInput,
     AmendmentType,
@@ -41,6 +48,16 @@ from adapter.domain.contracts import (
     check_contract_transition,
     notice_deadline,
     validate_amendment,
+)
+from adapter.domain.events import Event
+from adapter.domain.events_contracts import (
+    AmendmentRef,
+    ContractChange,
+    ContractRef,
+    amendment_event_type,
+    contract_event,
+    end_effective_date,
+    upsert_event_type,
 )
 from adapter.domain.identifiers import mask_tax_id
 from adapter.domain.lawsuits import (
@@ -67,6 +84,7 @@ _LOADED = (selectinload(Contract.parties), selectinload(Contract.amendments))
 _UNSIGNED = frozenset({ContractStatus.DRAFT.value, ContractStatus.SIGNING.value})
 # A contract in force is ended or terminated, never deleted.
 _IN_FORCE = frozenset({ContractStatus.ACTIVE.value, ContractStatus.PENDING.value})
+_FINAL = frozenset({ContractStatus.ENDED.value, ContractStatus.TERMINATED.value})
 
 
 @dataclass(frozen=True)
@@ -343,13 +361,92 @@ def _amendment_detail(record: ContractAmendment) -> dict[str, Any]:
     return detail
 
 
-class ContractService:
-    """Each method is one transaction with its audit entries."""
+# Events
 
-    def __init__(self, db: Database, audit: AuditSink, clock: Clock) -> None:
+
+def _ref(row: Contract) -> ContractRef:
+    return ContractRef(
+        id=row.id,
+        source_system=row.source_system,
+        external_id=row.external_id,
+        number=row.number,
+        type=row.type,
+        currency=row.currency,
+        auto_renewal=row.auto_renewal,
+        renewal_months=row.renewal_months,
+        notice_days=row.notice_days,
+        parties=tuple((p.role, p.tax_id) for p in row.parties),
+    )
+
+
+def _soap_name(column: str) -> str:
+    """``end_date`` as the SOAP contract spells it: ``endDate``."""
+    first, *rest = column.split("_")
+    return first + "".join(word.title() for word in rest)
+
+
+def _upsert_change(
+    done: Upserted[Contract], before: ContractTerms | None, now: dt.datetime
+) -> tuple[str, ContractChange]:
+    """The event type and body of an upsert that changed the contract."""
+    row = done.row
+    event_type = upsert_event_type(
+        done.outcome == "created",
+        None if before is None else before.status.value,
+        row.status,
+    )
+    if done.outcome == "created":
+        effective = row.start_date
+    elif row.status in _FINAL:
+        effective = end_effective_date(row.end_date, now.date())
+    else:
+        effective = now.date()
+    changed = () if before is None else tuple(_soap_name(n) for n in done.changes)
+    change = ContractChange(_ref(row), effective, _terms(row), before, None, changed)
+    return event_type, change
+
+
+def _amendment_change(
+    row: Contract, before: ContractTerms, record: ContractAmendment
+) -> ContractChange:
+    changed = tuple(
+        name
+        for name, new in (
+            ("value", record.new_value),
+            ("endDate", record.new_end_date),
+            ("object", record.new_object),
+        )
+        if new is not None
+    )
+    return ContractChange(
+        contract=_ref(row),
+        effective_date=record.effective_date,
+        after=_terms(row),
+        before=before,
+        amendment=AmendmentRef(record.number, record.type, record.signed_at),
+        changed=changed,
+    )
+
+
+class ContractService:
+    """Each method is one transaction with its audit entries and events.
+
+    ``outbox`` defaults to one that names no target: the events are still
+    written, and go nowhere until a target subscribes.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        audit: AuditSink,
+        clock: Clock,
+        outbox: Outbox | None = None,
+    ) -> None:
         self._db = db
         self._audit = audit
         self._clock = clock
+        self._outbox = outbox or Outbox(lambda _type: ())
+        self._flags = AccessFlags(self._outbox)
 
     def upsert(self, call: CallContext, data: ContractData) -> tuple[ContractView, str]:
         """Create or change the contract keyed by sourceSystem + externalId.
@@ -392,6 +489,7 @@ class ContractService:
         """Apply one contract; every rule is checked before anything changes."""
         if existing is not None:
             _check_change(existing, data)
+        before = None if existing is None else _terms(existing)
         now = self._clock()
         values = contract_values(data)
         done = upsert_row(session, Contract, _key(data), values, now, existing)
@@ -404,10 +502,24 @@ class ContractService:
         if done.outcome == "unchanged":
             return done, None
         detail = {"result": done.outcome, **done.changes}
+        event_type, change = _upsert_change(done, before, now)
+        self._emit(session, contract_event(event_type, change, now), detail)
+        was_pending = before is not None and before.status is ContractStatus.PENDING
+        flags = self._flags.sync_contract(
+            session, done.row, was_pending, now, call.actor
+        )
+        if flags:
+            detail["access"] = audit_detail(flags)
         entry = call.audit_record(
             "ok", record_type="contract", record_id=done.row.id, detail=detail
         )
         return done, entry
+
+    def _emit(self, session: Session, event: Event, detail: dict[str, Any]) -> None:
+        """Put ``event`` in the outbox and name it in the audit ``detail``."""
+        targets = self._outbox.enqueue(session, event)
+        detail["event"] = event.id
+        detail["targets"] = list(targets)
 
     def _redraft(self, session: Session, row: Contract) -> None:
         """Before signing, version 0 follows the text (nothing is signed yet)."""
@@ -476,7 +588,11 @@ class ContractService:
             row.amendments.append(record)
             _apply_terms(row, apply_amendment(current, amendment), now)
             session.add(_version_row(row, now))
-            self._record(session, call, row.id, _amendment_detail(record))
+            detail = _amendment_detail(record)
+            change = _amendment_change(row, current, record)
+            event_type = amendment_event_type(record.type)
+            self._emit(session, contract_event(event_type, change, now), detail)
+            self._record(session, call, row.id, detail)
             return contract_view(row), "amended"
 
     def get(

@@ -1,4 +1,9 @@
-"""Lawsuits: upsert one or many, read, soft-delete and page through them."""
+"""Lawsuits: upsert one or many, read, soft-delete and page through them.
+
+Closing a lawsuit puts ``lawsuit.closed`` in the outbox, and closing,
+archiving or deleting one ends the access-control flags it justified
+(``adapter.app.access``), all in the transaction of the change.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from adapter.app.access import (
+    AccessFlags,
+    EndReason,
+    Justification,
+    audit_detail,
+    open_for,
+)
 from adapter.app.context import CallContext
 from adapter.app.records import (
     BulkSpec,
@@ -22,6 +34,8 @@ from adapter.app.records import (
     upsert_row,
 )
 from adapter.audit.writer import AuditRecord, AuditSink
+from adapter.delivery.outbox import Outbox
+from adapter.domain.events_lawsuits import LawsuitClosure, lawsuit_closed
 from adapter.domain.lawsuits import (
     LawsuitInput,
     LawsuitStatus,
@@ -34,6 +48,7 @@ from adapter.storage.models import Lawsuit, Provision
 from adapter.storage.paging import Cursor, keyset, next_cursor
 
 Clock = Callable[[], dt.datetime]
+_ENDED = frozenset({LawsuitStatus.CLOSED.value, LawsuitStatus.ARCHIVED.value})
 
 
 @dataclass(frozen=True)
@@ -101,13 +116,41 @@ def _key(data: LawsuitInput) -> tuple[str, str]:
     return data.source_system, data.external_id
 
 
-class LawsuitService:
-    """Each method is one transaction with its audit entries."""
+def _closure(row: Lawsuit, previous_status: str) -> LawsuitClosure:
+    assert row.closure_date is not None and row.closure_reason is not None
+    return LawsuitClosure(
+        id=row.id,
+        source_system=row.source_system,
+        external_id=row.external_id,
+        kind=row.kind,
+        cnj_number=row.cnj_number,
+        area=row.area,
+        company_role=row.company_role,
+        previous_status=previous_status,
+        closure_date=row.closure_date,
+        closure_reason=row.closure_reason,
+    )
 
-    def __init__(self, db: Database, audit: AuditSink, clock: Clock) -> None:
+
+class LawsuitService:
+    """Each method is one transaction with its audit entries and events.
+
+    ``outbox`` defaults to one that names no target: the events are still
+    written, and go nowhere until a target subscribes.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        audit: AuditSink,
+        clock: Clock,
+        outbox: Outbox | None = None,
+    ) -> None:
         self._db = db
         self._audit = audit
         self._clock = clock
+        self._outbox = outbox or Outbox(lambda _type: ())
+        self._flags = AccessFlags(self._outbox)
 
     def upsert(self, call: CallContext, data: LawsuitInput) -> tuple[LawsuitView, str]:
         with self._db.transaction() as session:
@@ -148,16 +191,49 @@ class LawsuitService:
                 closure_date=data.closure_date,
                 closure_reason=data.closure_reason,
             )
+        before = None if existing is None else existing.status
+        now = self._clock()
         done = upsert_row(
-            session, Lawsuit, _key(data), lawsuit_values(data), self._clock(), existing
+            session, Lawsuit, _key(data), lawsuit_values(data), now, existing
         )
         if done.outcome == "unchanged":
             return done, None
         detail = {"result": done.outcome, **done.changes}
+        if before is not None and before not in _ENDED and done.row.status in _ENDED:
+            self._closed(session, done.row, before, now, detail)
         entry = call.audit_record(
             "ok", record_type="lawsuit", record_id=done.row.id, detail=detail
         )
         return done, entry
+
+    def _closed(
+        self,
+        session: Session,
+        row: Lawsuit,
+        before: str,
+        now: dt.datetime,
+        detail: dict[str, Any],
+    ) -> None:
+        """The lawsuit is no longer open: its event, and the end of its flags."""
+        if row.status == LawsuitStatus.CLOSED.value:
+            event = lawsuit_closed(_closure(row, before), now)
+            targets = self._outbox.enqueue(session, event)
+            detail["event"], detail["targets"] = event.id, list(targets)
+        self._end_flags(session, row, EndReason.LAWSUIT_CLOSED, now, detail)
+
+    def _end_flags(
+        self,
+        session: Session,
+        row: Lawsuit,
+        why: EndReason,
+        now: dt.datetime,
+        detail: dict[str, Any],
+    ) -> None:
+        """End the flags the lawsuit justified; name their events in ``detail``."""
+        rows = open_for(session, Justification("lawsuit", row.id))
+        emitted = self._flags.end(session, rows, why, now)
+        if emitted:
+            detail["access"] = audit_detail(emitted)
 
     def get(
         self,
@@ -195,11 +271,13 @@ class LawsuitService:
                     f"({latest.classification}, {latest.reporting_date}); "
                     "reverse it before deleting the lawsuit"
                 )
+            detail: dict[str, Any] = {"result": "deleted"}
             if row.deleted_at is None:
                 now = self._clock()
                 row.deleted_at = now
                 row.updated_at = now
-            self._record(session, call, row.id, {"result": "deleted"})
+                self._end_flags(session, row, EndReason.LAWSUIT_DELETED, now, detail)
+            self._record(session, call, row.id, detail)
             return lawsuit_view(row)
 
     def query(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from adapter.app.context import CallContext
@@ -30,6 +30,12 @@ from adapter.app.records import (
 from adapter.audit.writer import AuditRecord, AuditSink
 from adapter.delivery.outbox import Outbox
 from adapter.domain import events
+from adapter.domain.events_payment_orders import (
+    PaymentOrderRef,
+    payment_order_cancelled,
+    payment_order_paid,
+    payment_order_registered,
+)
 from adapter.domain.identifiers import mask_tax_id
 from adapter.domain.lawsuits import optional_text
 from adapter.domain.parties import required_text
@@ -227,6 +233,11 @@ class LegalService:
         different content (withholdings and payment method included), or the
         key of a deleted order, is a ``ConflictError``.
         """
+        with self._db.connection() as connection:
+            created = self._create_new(connection, call, data)
+        if created is not None:
+            return created, "created"
+        # The key is taken: compare with the stored order, through the ORM.
         with self._db.transaction() as session:
             beneficiary = self._beneficiary(session, data.beneficiary_tax_id)
             existing = find_by_keys(session, PaymentOrder, [_key(data)]).get(_key(data))
@@ -240,6 +251,36 @@ class LegalService:
             )
             self._audit.record(session, entry)
             return view, outcome
+
+    def _create_new(
+        self, connection: Connection, call: CallContext, data: PaymentOrderInput
+    ) -> PaymentOrderView | None:
+        """Insert the order when its key is new; None when the key is taken.
+
+        Core statements built once, no ORM unit of work: this is the call ERPs
+        make most, one order at a time (``_create_one`` does the same through
+        the ORM for the bulk call and for repeats).
+        """
+        found = connection.execute(
+            _BENEFICIARY_BY_TAX_ID, {"tax_id": data.beneficiary_tax_id}
+        ).first()
+        if found is None:
+            raise _no_beneficiary(data.beneficiary_tax_id)
+        key = {"source_system": data.source_system, "external_id": data.external_id}
+        if connection.execute(_ORDER_ID_BY_KEY, key).first() is not None:
+            return None
+        row, children = _new_order(
+            call, data, Party(id=found.id, tax_id=found.tax_id), self._clock()
+        )
+        connection.execute(_INSERT_ORDER, _columns(row))
+        if children.detail is not None:
+            connection.execute(_INSERT_DETAIL, _columns(children.detail))
+        if children.withholdings:
+            connection.execute(
+                _INSERT_WITHHOLDING, [_columns(w) for w in children.withholdings]
+            )
+        self._audit.record(connection, self._entry(call, row.id, _created_detail(data)))
+        return order_view(row, children)
 
     def create_payment_orders(
         self,
@@ -299,62 +340,22 @@ class LegalService:
                 "unchanged",
                 self._entry(call, existing.id, {"result": "unchanged"}),
             )
-        row, children = self._add_order(session, call, data, beneficiary)
-        detail = {
-            "result": "created",
-            "amount": str(data.amount),
-            "type": data.type.value,
-        }
-        if data.instruction is not None:
-            detail["method"] = data.instruction.method.value
-        return order_view(row, children), "created", self._entry(call, row.id, detail)
+        row, children = _new_order(call, data, beneficiary, self._clock())
+        session.add(row)
+        session.flush()  # the children's foreign keys need the order first
+        if children.detail is not None:
+            session.add(children.detail)
+        session.add_all(children.withholdings)
+        entry = self._entry(call, row.id, _created_detail(data))
+        return order_view(row, children), "created", entry
 
     def _beneficiary(self, session: Session, tax_id: str) -> Party:
         beneficiary = session.scalars(
             select(Party).where(Party.tax_id == tax_id, Party.deleted_at.is_(None))
         ).first()
         if beneficiary is None:
-            raise NotFoundError(
-                "beneficiaryTaxId", "party", f"taxId {mask_tax_id(tax_id)}"
-            )
+            raise _no_beneficiary(tax_id)
         return beneficiary
-
-    def _add_order(
-        self,
-        session: Session,
-        call: CallContext,
-        data: PaymentOrderInput,
-        beneficiary: Party,
-    ) -> tuple[PaymentOrder, _Children]:
-        """Add the order and its child rows; a new order has no changes yet."""
-        now = self._clock()
-        row = PaymentOrder(
-            id=str(uuid.uuid4()),
-            source_system=data.source_system,
-            external_id=data.external_id,
-            lawsuit_number=data.lawsuit_number,
-            type=data.type.value,
-            beneficiary=beneficiary,
-            amount=data.amount,
-            currency="BRL",
-            due_date=data.due_date,
-            cost_center=data.cost_center,
-            description=data.description,
-            status=OrderStatus.CREATED.value,
-            created_by=call.actor,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(row)
-        session.flush()  # the children's foreign keys need the order first
-        children = _Children(
-            detail=detail_row(row.id, data.gross_amount, data.instruction),
-            withholdings=withholding_rows(row.id, data.withholdings),
-        )
-        if children.detail is not None:
-            session.add(children.detail)
-        session.add_all(children.withholdings)
-        return row, children
 
     # Approval
 
@@ -401,7 +402,9 @@ class LegalService:
         Deliveries of its event that have not started are cancelled with it.
         They are updated before the order is locked, in the order the worker
         takes the same rows, so a claim that wins the race makes the order
-        ``sent`` first and the cancellation is refused.
+        ``sent`` first and the cancellation is refused. The
+        ``payment_order.cancelled`` event is written after them, so its own
+        deliveries stay pending.
         """
         text = optional_text(reason, "reason", 250)
         with self._db.transaction() as session:
@@ -412,11 +415,16 @@ class LegalService:
             move_order(
                 session, row, OrderStatus.CANCELLED, now, call.actor, reason=text
             )
+            ref = PaymentOrderRef.of(row)
+            event = payment_order_cancelled(ref, before, text, call.actor, now)
+            targets = self._outbox.enqueue(session, event)
             detail = {
                 "from": before,
                 "status": row.status,
                 "reason": text,
                 "deliveries_cancelled": stopped,
+                "event": event.id,
+                "targets": list(targets),
             }
             self._record(session, call, row.id, detail)
             return self._view(session, row)
@@ -439,8 +447,10 @@ class LegalService:
                 return self._view(session, row)
             now = self._clock()
             detail: dict[str, Any] = {"from": row.status, "document": number}
+            replaced = None
             if row.status == OrderStatus.REGISTERED.value:
-                detail["replaced_document"] = row.erp_document
+                replaced = row.erp_document
+                detail["replaced_document"] = replaced
                 row.updated_at = now
             else:
                 move_order(
@@ -452,7 +462,11 @@ class LegalService:
                     document_number=number,
                 )
             row.erp_document = number
+            ref = PaymentOrderRef.of(row)
+            event = payment_order_registered(ref, replaced, call.actor, now)
             detail["status"] = row.status
+            detail["event"] = event.id
+            detail["targets"] = list(self._outbox.enqueue(session, event))
             self._record(session, call, row.id, detail)
             return self._view(session, row)
 
@@ -487,10 +501,16 @@ class LegalService:
                 payment_date=payment_date,
                 receipt=kept_receipt,
             )
+            assert payment_date is not None  # move_order requires it to be paid
+            ref = PaymentOrderRef.of(row)
+            event = payment_order_paid(ref, payment_date, kept_receipt, call.actor, now)
+            targets = self._outbox.enqueue(session, event)
             detail = {
                 "from": before,
                 "status": row.status,
                 "payment_date": str(payment_date),
+                "event": event.id,
+                "targets": list(targets),
             }
             self._record(session, call, row.id, detail)
             return self._view(session, row)
@@ -606,6 +626,73 @@ class LegalService:
         return call.audit_record(
             "ok", record_type="payment_order", record_id=record_id, detail=detail
         )
+
+
+_BENEFICIARY_BY_TAX_ID = (
+    select(Party.id, Party.tax_id)
+    .where(Party.tax_id == bindparam("tax_id"), Party.deleted_at.is_(None))
+    .limit(1)
+)
+_ORDER_ID_BY_KEY = select(PaymentOrder.id).where(
+    PaymentOrder.source_system == bindparam("source_system"),
+    PaymentOrder.external_id == bindparam("external_id"),
+)
+_INSERT_ORDER = insert(PaymentOrder)
+_INSERT_DETAIL = insert(PaymentOrderDetail)
+_INSERT_WITHHOLDING = insert(PaymentOrderWithholding)
+
+
+def _new_order(
+    call: CallContext, data: PaymentOrderInput, beneficiary: Party, now: dt.datetime
+) -> tuple[PaymentOrder, _Children]:
+    """A new order and its child rows, not yet stored; it has no changes yet."""
+    row = PaymentOrder(
+        id=str(uuid.uuid4()),
+        source_system=data.source_system,
+        external_id=data.external_id,
+        lawsuit_number=data.lawsuit_number,
+        type=data.type.value,
+        beneficiary_id=beneficiary.id,
+        beneficiary=beneficiary,
+        amount=data.amount,
+        currency="BRL",
+        due_date=data.due_date,
+        cost_center=data.cost_center,
+        description=data.description,
+        status=OrderStatus.CREATED.value,
+        created_by=call.actor,
+        created_at=now,
+        updated_at=now,
+    )
+    children = _Children(
+        detail=detail_row(row.id, data.gross_amount, data.instruction),
+        withholdings=withholding_rows(row.id, data.withholdings),
+    )
+    return row, children
+
+
+def _columns(row: Any) -> dict[str, Any]:
+    """The column values of a row object that is not in a session.
+
+    A key the database assigns (an integer id left unset) is left out.
+    """
+    values = {}
+    for column in row.__table__.columns:
+        value = getattr(row, column.key)
+        if value is not None or not column.primary_key:
+            values[column.key] = value
+    return values
+
+
+def _created_detail(data: PaymentOrderInput) -> dict[str, Any]:
+    detail = {"result": "created", "amount": str(data.amount), "type": data.type.value}
+    if data.instruction is not None:
+        detail["method"] = data.instruction.method.value
+    return detail
+
+
+def _no_beneficiary(tax_id: str) -> NotFoundError:
+    return NotFoundError("beneficiaryTaxId", "party", f"taxId {mask_tax_id(tax_id)}")
 
 
 def _key(data: PaymentOrderInput) -> tuple[str, str]:

@@ -8,7 +8,9 @@ history is not rewritten:
   deleted; its reporting date and lawsuit never change.
 
 Every change stores the ledger movements it implies (CPC 25, see
-``adapter.domain.provisions``) in ``provision_movements``, to be sent later. A
+``adapter.domain.provisions``) in ``provision_movements`` and puts them, with
+the figures before and after, in a ``provision.changed`` event in the outbox,
+in the same transaction (``adapter.domain.events_lawsuits``). A
 deleted provision moves to ``deleted_provisions`` (see
 ``adapter.storage.models_provisions``), so the live history that the lawsuit's
 open-provision check reads never holds it.
@@ -55,6 +57,8 @@ from adapter.app.records import (
     validate_all,
 )
 from adapter.audit.writer import AuditRecord, AuditSink
+from adapter.delivery.outbox import Outbox
+from adapter.domain.events_lawsuits import ProvisionChange, provision_changed
 from adapter.domain.provisions import (
     Classification,
     Movement,
@@ -62,6 +66,7 @@ from adapter.domain.provisions import (
     ProvisionSnapshot,
     movements,
     revision_movements,
+    snapshot_of,
     withdrawal_movements,
 )
 from adapter.errors import ConflictError, NotFoundError
@@ -94,6 +99,29 @@ def _same_figure(row: Provision, figure: ProvisionInput) -> bool:
         figure.classification.value,
         figure.amount,
         figure.currency,
+    )
+
+
+def _change(
+    row: Provision,
+    lawsuit_number: str | None,
+    cause: str,
+    before: ProvisionSnapshot | None,
+    after: ProvisionSnapshot | None,
+    moves: Sequence[Movement],
+) -> ProvisionChange:
+    """What ``provision.changed`` says of one change of ``row``."""
+    return ProvisionChange(
+        provision_id=row.id,
+        source_system=row.source_system,
+        external_id=row.external_id,
+        lawsuit_id=row.lawsuit_id,
+        lawsuit_number=lawsuit_number,
+        cause=cause,
+        currency=row.currency,
+        before=before,
+        after=after,
+        movements=tuple(moves),
     )
 
 
@@ -173,12 +201,23 @@ class _Change:
 
 
 class ProvisionService:
-    """Each method is one transaction with its audit entries and movements."""
+    """Each method is one transaction with its audit entries, movements and events.
 
-    def __init__(self, db: Database, audit: AuditSink, clock: Clock) -> None:
+    ``outbox`` defaults to one that names no target: the events are still
+    written, and go nowhere until a target subscribes.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        audit: AuditSink,
+        clock: Clock,
+        outbox: Outbox | None = None,
+    ) -> None:
         self._db = db
         self._audit = audit
         self._clock = clock
+        self._outbox = outbox or Outbox(lambda _type: ())
 
     def upsert(
         self, call: CallContext, data: ProvisionData
@@ -233,8 +272,8 @@ class ProvisionService:
         key = provision_key(data)
         live = book.live.get(key)
         if live is not None:
-            return self._revise(session, call, book, live, figure)
-        return self._report(session, call, book, key, figure)
+            return self._revise(session, call, book, live, figure, lawsuit)
+        return self._report(session, call, book, key, figure, lawsuit)
 
     def _revise(
         self,
@@ -243,6 +282,7 @@ class ProvisionService:
         book: ProvisionBook,
         row: Provision,
         figure: ProvisionInput,
+        lawsuit: Lawsuit,
     ) -> _Change:
         """A new figure for a stored reporting date: only the difference moves."""
         key = (row.source_system, row.external_id)
@@ -251,13 +291,17 @@ class ProvisionService:
         if _same_figure(row, figure):
             return _Change(row, "unchanged", (), None)
         _check_revision(row, book.latest(row.lawsuit_id), key)
-        moves = tuple(revision_movements(_snapshot(row), figure))
+        before = _snapshot(row)
+        moves = tuple(revision_movements(before, figure))
 
         now = self._clock()
         changes = apply_fields(row, _values(figure))
         row.updated_at = now
         stored = self._store(session, call, row, "revision", moves, now)
         detail = {"result": "updated", **changes, "movements": _summary(moves)}
+        after = snapshot_of(figure)
+        change = _change(row, lawsuit.cnj_number, "revision", before, after, moves)
+        self._emit(session, change, now, detail)
         return _Change(row, "updated", stored, self._entry(call, row.id, detail))
 
     def _report(
@@ -267,6 +311,7 @@ class ProvisionService:
         book: ProvisionBook,
         key: Key,
         figure: ProvisionInput,
+        lawsuit: Lawsuit,
     ) -> _Change:
         """A new reporting date (or a deleted provision's key coming back)."""
         gone = book.deleted.get(key)
@@ -274,7 +319,8 @@ class ProvisionService:
             _check_identity(gone, key, figure)
         latest = book.latest(figure.lawsuit_id)
         _check_follows(latest, figure)
-        moves = tuple(movements(None if latest is None else _snapshot(latest), figure))
+        before = None if latest is None else _snapshot(latest)
+        moves = tuple(movements(before, figure))
 
         now = self._clock()
         row: Provision = new_row(Provision, key, now)
@@ -287,8 +333,23 @@ class ProvisionService:
         stored = self._store(session, call, row, "reporting", moves, now)
         result = "created" if gone is None else "restored"
         detail = {"result": result, **changes, "movements": _summary(moves)}
+        after = snapshot_of(figure)
+        change = _change(row, lawsuit.cnj_number, "reporting", before, after, moves)
+        self._emit(session, change, now, detail)
         outcome = "created" if gone is None else "updated"
         return _Change(row, outcome, stored, self._entry(call, row.id, detail))
+
+    def _emit(
+        self,
+        session: Session,
+        change: ProvisionChange,
+        now: dt.datetime,
+        detail: dict[str, Any],
+    ) -> None:
+        """Put ``provision.changed`` in the outbox and name it in ``detail``."""
+        event = provision_changed(change, now)
+        targets = self._outbox.enqueue(session, event)
+        detail["event"], detail["targets"] = event.id, list(targets)
 
     def _store(
         self,
@@ -357,12 +418,17 @@ class ProvisionService:
             _check_deletable(row, latest_provision(session, row.lawsuit_id))
             previous = previous_provision(session, row)
             restored = None if previous is None else _snapshot(previous)
-            moves = tuple(withdrawal_movements(_snapshot(row), restored))
+            withdrawn = _snapshot(row)
+            moves = tuple(withdrawal_movements(withdrawn, restored))
 
             now = self._clock()
+            lawsuit = session.get(Lawsuit, row.lawsuit_id)
+            number = None if lawsuit is None else lawsuit.cnj_number
+            change = _change(row, number, "withdrawal", withdrawn, restored, moves)
             gone = self._archive(session, row, now)
             stored = self._store(session, call, row, "withdrawal", moves, now)
             detail = {"result": "deleted", "movements": _summary(moves)}
+            self._emit(session, change, now, detail)
             self._audit.record(session, self._entry(call, gone.id, detail))
             return provision_view(gone), "deleted", stored
 

@@ -4,10 +4,16 @@
 adds WS-Addressing and a WS-Security XML-DSig signature, posts it, and reads
 the answer. Failures come out as ``TransportError``, ``HttpStatusError`` or
 ``RemoteFault``; nothing from requests or zeep escapes.
+
+What went out and what came back travel with the result (``CallResult``) or
+with the error (``request_text`` and ``response_text`` on the ``RemoteError``)
+so that the attempt can keep them; the delivery layer redacts and cuts them
+before they are stored.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -23,11 +29,13 @@ from adapter.config import Settings, TargetSettings
 from adapter.errors import (
     ConfigurationError,
     HttpStatusError,
+    RemoteError,
     RemoteFault,
     TransportError,
 )
+from adapter.outbound.retry_after import parse_retry_after
 from adapter.outbound.wsdl import load_wsdl
-from adapter.signing import SigningKey, load_signing_key, sign_envelope
+from adapter.signing import SigningKey, shared_keyring, sign_envelope
 from adapter.xmlutil import SOAP11_ENV, WSA
 
 log = logging.getLogger("ponte.outbound")
@@ -38,7 +46,8 @@ class CallResult:
     result: Any
     http_status: int
     duration_ms: int
-    # What was sent and received, secrets redacted, for the attempt's record.
+    # What was sent and received, for the attempt's record (the delivery layer
+    # redacts and cuts them before storing).
     request_text: str | None = None
     response_text: str | None = None
 
@@ -64,42 +73,61 @@ class SoapCaller:
         self._endpoint(target)
 
     def prepare_key(self, target: TargetSettings) -> None:
-        """Load the target's signing key now."""
+        """Load the active key of the target's signing name now."""
         if target.signing_key:
             self._key(target.signing_key)
 
     def call(
-        self, target: TargetSettings, params: dict[str, str], *, message_id: str
+        self,
+        target: TargetSettings,
+        params: dict[str, str],
+        *,
+        message_id: str,
+        operation: str | None = None,
     ) -> CallResult:
+        """Call ``operation`` (default: the target's) with ``params``.
+
+        ``message_id`` becomes the envelope's ``wsa:MessageID``. Raises
+        ``TransportError`` (``sent`` says whether the request left whole),
+        ``HttpStatusError`` or ``RemoteFault``, each carrying what was sent
+        and what came back.
+        """
+        name = operation or target.operation
         endpoint = self._endpoint(target)
-        operation = _operation(endpoint, target)
+        soap_operation = endpoint.binding.get(name)
         envelope = endpoint.client.create_message(
             endpoint.client.create_service(endpoint.binding.name, endpoint.address),
-            target.operation,
+            name,
             **params,
         )
         _drop_zeep_addressing(envelope)
         if not target.signing_key:
             _add_unsigned_addressing(
-                envelope, message_id, operation.soapaction, endpoint.address
+                envelope, message_id, soap_operation.soapaction, endpoint.address
             )
         else:
             sign_envelope(
                 envelope,
                 self._key(target.signing_key),
                 message_id=message_id,
-                action=operation.soapaction,
+                action=soap_operation.soapaction,
                 to=endpoint.address,
             )
         headers = {
-            "SOAPAction": f'"{operation.soapaction or ""}"',
+            "SOAPAction": f'"{soap_operation.soapaction or ""}"',
             "Content-Type": "text/xml; charset=utf-8",
         }
+        sent = _request_text(endpoint, target, headers, envelope)
         started = time.perf_counter()
-        response = self._post(endpoint, target, envelope, headers)
-        duration_ms = int((time.perf_counter() - started) * 1000)
-        result = self._read(endpoint, operation, target, response)
-        return CallResult(result, response.status_code, duration_ms)
+        try:
+            response = self._post(endpoint, target, envelope, headers)
+            duration_ms = int((time.perf_counter() - started) * 1000)
+            answer = _response_text(response)
+            result = self._read(endpoint, soap_operation, name, response)
+        except RemoteError as exc:
+            _attach(exc, sent)
+            raise
+        return CallResult(result, response.status_code, duration_ms, sent, answer)
 
     def _post(
         self,
@@ -131,24 +159,27 @@ class SoapCaller:
     def _read(
         self,
         endpoint: _Endpoint,
-        operation: Any,
-        target: TargetSettings,
+        soap_operation: Any,
+        name: str,
         response: requests.Response,
     ) -> Any:
         try:
-            return endpoint.binding.process_reply(endpoint.client, operation, response)
+            return endpoint.binding.process_reply(
+                endpoint.client, soap_operation, response
+            )
         except zeep.exceptions.Fault as exc:
-            raise RemoteFault(
-                str(exc.code or ""), str(exc.message or ""), target.operation
-            ) from exc
+            fault = RemoteFault(str(exc.code or ""), str(exc.message or ""), name)
+            raise _answered(fault, response) from exc
         except zeep.exceptions.TransportError as exc:
-            raise HttpStatusError(exc.status_code, target.operation) from exc
+            raise _answered(
+                _status_error(exc.status_code, name, response), response
+            ) from exc
         except (zeep.exceptions.Error, etree.XMLSyntaxError) as exc:
             if response.status_code >= 400:
-                raise HttpStatusError(response.status_code, target.operation) from exc
-            raise RemoteFault(
-                "Server.Unreadable", _short(exc), target.operation
-            ) from exc
+                failure = _status_error(response.status_code, name, response)
+                raise _answered(failure, response) from exc
+            unreadable = RemoteFault("Server.Unreadable", _short(exc), name)
+            raise _answered(unreadable, response) from exc
 
     def _endpoint(self, target: TargetSettings) -> _Endpoint:
         with self._lock:
@@ -158,14 +189,9 @@ class SoapCaller:
                 self._endpoints[target.name] = found
             return found
 
-    def _key(self, key_id: str) -> SigningKey:
-        with self._lock:
-            key = self._keys.get(key_id)
-            if key is None:
-                spec = self._settings.signing_key(key_id)
-                key = load_signing_key(spec.id, spec.key, spec.cert)
-                self._keys[key_id] = key
-            return key
+    def _key(self, name: str) -> SigningKey:
+        # ponte.toml keys and the keyring's; a rotation reaches us within seconds.
+        return shared_keyring(self._settings).signing_key_for(name)
 
 
 def _load_endpoint(target: TargetSettings) -> _Endpoint:
@@ -213,8 +239,47 @@ def _add_unsigned_addressing(
             etree.SubElement(header, f"{{{WSA}}}{name}").text = value
 
 
-def _operation(endpoint: _Endpoint, target: TargetSettings) -> Any:
-    return endpoint.binding.get(target.operation)
+def _request_text(
+    endpoint: _Endpoint,
+    target: TargetSettings,
+    headers: dict[str, str],
+    envelope: etree._Element,
+) -> str:
+    """The request as sent: line, headers, body (Basic credentials not shown)."""
+    lines = [f"POST {endpoint.address}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    if target.auth.basic_user:
+        lines.append("Authorization: Basic ***")
+    body = etree.tostring(envelope, encoding="unicode")
+    return "\n".join(lines) + "\n\n" + body
+
+
+def _response_text(response: requests.Response) -> str:
+    lines = [f"HTTP {response.status_code} {response.reason or ''}".rstrip()]
+    for name in ("Content-Type", "Retry-After"):
+        if name in response.headers:
+            lines.append(f"{name}: {response.headers[name]}")
+    return "\n".join(lines) + "\n\n" + response.text
+
+
+def _status_error(
+    status: int, operation: str, response: requests.Response
+) -> HttpStatusError:
+    wait = parse_retry_after(
+        response.headers.get("Retry-After"), dt.datetime.now(dt.UTC)
+    )
+    return HttpStatusError(status, operation, retry_after=wait)
+
+
+def _answered(exc: RemoteError, response: requests.Response) -> RemoteError:
+    exc.response_text = _response_text(response)
+    return exc
+
+
+def _attach(exc: RemoteError, request_text: str) -> None:
+    # RemoteError has a field for the answer but none yet for the request;
+    # the attempt's record reads it back with getattr(exc, "request_text").
+    vars(exc)["request_text"] = request_text
 
 
 def _short(exc: BaseException) -> str:

@@ -1,5 +1,8 @@
 """Signing keys: load them once at startup, or generate a self-signed pair.
 
+Several keys per signing name, with rotation, live in ``keyring``; this module
+only reads and writes one key pair.
+
 signxml reloads a PEM key on every call it is given as bytes (about 31 ms each,
 because of cryptography's RSA key check), so Ponte loads the key and the
 certificate into objects once and passes those objects to every signature.
@@ -43,6 +46,11 @@ class SigningKey:
         """The certificate in PEM form, as handed to receivers."""
         return self.certificate.public_bytes(serialization.Encoding.PEM)
 
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the certificate (DER), lower-case hex."""
+        return fingerprint(self.certificate)
+
     def __repr__(self) -> str:
         # Keep the private key out of logs and tracebacks.
         return f"SigningKey(key_id={self.key_id!r})"
@@ -76,6 +84,23 @@ def generate_signing_key(
     Existing files are never overwritten: ``ConfigurationError`` is raised,
     chained from ``FileExistsError``, and neither file is touched.
     """
+    new_signing_key("unnamed", key_path, cert_path, common_name=common_name, days=days)
+
+
+def new_signing_key(
+    key_id: str,
+    key_path: Path,
+    cert_path: Path,
+    *,
+    common_name: str = "Ponte",
+    days: int = 825,
+    now: dt.datetime | None = None,
+) -> SigningKey:
+    """Like ``generate_signing_key``, and return the new key already loaded.
+
+    The key is not read back from disk: loading a PEM key costs about 31 ms.
+    ``now`` (aware) is when the certificate starts, less a few minutes.
+    """
     for path in (key_path, cert_path):
         if path.exists():
             raise ConfigurationError(
@@ -83,7 +108,7 @@ def generate_signing_key(
             ) from FileExistsError(path)
 
     private_key = rsa.generate_private_key(_RSA_EXPONENT, _RSA_BITS)
-    certificate = _self_signed_certificate(private_key, common_name, days)
+    certificate = _self_signed_certificate(private_key, common_name, days, now)
     key_pem = private_key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -96,6 +121,17 @@ def generate_signing_key(
     except ConfigurationError:
         key_path.unlink()
         raise
+    return SigningKey(key_id, private_key, certificate)
+
+
+def load_certificate(path: Path) -> x509.Certificate:
+    """Read one PEM X.509 certificate; ``ConfigurationError`` names the file."""
+    return _load_certificate(path)
+
+
+def fingerprint(certificate: x509.Certificate) -> str:
+    """The SHA-256 fingerprint of the DER certificate, lower-case hex."""
+    return certificate.fingerprint(hashes.SHA256()).hex()
 
 
 def _load_private_key(path: Path) -> rsa.RSAPrivateKey:
@@ -134,7 +170,10 @@ def _read(path: Path, what: str) -> bytes:
 
 
 def _self_signed_certificate(
-    private_key: rsa.RSAPrivateKey, common_name: str, days: int
+    private_key: rsa.RSAPrivateKey,
+    common_name: str,
+    days: int,
+    now: dt.datetime | None = None,
 ) -> x509.Certificate:
     """Build a self-signed certificate that receivers can also use as trust anchor.
 
@@ -143,7 +182,7 @@ def _self_signed_certificate(
     """
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     public_key = private_key.public_key()
-    now = dt.datetime.now(dt.UTC)
+    now = now or dt.datetime.now(dt.UTC)
     builder = (
         x509.CertificateBuilder()
         .subject_name(name)

@@ -287,9 +287,11 @@ class SchedulerLease(Base):
 # Each record family keeps its tables in a module of its own; importing them
 # here registers them on Base.metadata, which the migrations compare against.
 from adapter.storage import (  # noqa: E402
+    models_access,  # noqa: F401
     models_contracts,  # noqa: F401
     models_delivery,  # noqa: F401
     models_employees,  # noqa: F401
+    models_keys,  # noqa: F401
     models_payment_orders,  # noqa: F401
     models_provisions,  # noqa: F401
     models_punches,  # noqa: F401

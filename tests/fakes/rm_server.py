@@ -16,7 +16,8 @@ Routes (paths are matched case-insensitively, as WCF does):
 - ``POST /wsDataServer/IwsDataServer``: needs HTTP Basic ``user``/``password``
   (else 401 before anything is read into ``received``, as HTTP.sys does).
   SaveRecord is answered by the next scripted step; when the script is empty
-  the step is ``"accept"``. Other operations get a SOAP Client fault.
+  the step is ``"accept"``. ReadView reads the records SaveRecord created
+  (see below). Other operations get a SOAP Client fault.
 
 Steps:
 
@@ -25,12 +26,22 @@ Steps:
   the caller has given up waiting).
 - ``"http503"``: 503 with the HTML page HTTP.sys sends.
 - ``"drop"``: read the whole request, then close the socket without a reply.
+- ``"accept_drop"``: create the record, then close the socket without a reply
+  (RM committed; the connection died before the answer reached the caller).
 - ``"rm_error"``: 200 whose result is RM's foreign-key error text.
 - ``"client_fault"``: 500 with RM's ``s:Client`` permission fault.
 - ``"server_fault"``: 500 with a SOAP 1.1 ``s:Server`` fault.
 
 ``rm_error`` and ``client_fault`` answer with the real captures in
 ``shared/realdata/totvs-rm-wsdataserver``, read when the step runs.
+
+ReadView(DataServerName, Filtro, Contexto) answers, as RM does, a DataSet
+serialised into the result string (the shape of realdata's
+``dataserver-readview.xml``): one row per created record of the filter's
+table whose fields equal the filter's, with ``IDLAN`` the number of its key.
+The filter understands ``TABLE.FIELD = 'text'`` and ``TABLE.FIELD = 123``
+joined by ``AND``. ``script_read("server_fault")`` or ``"http503"`` makes the
+next ReadView fail instead; ``reads`` holds every ReadView received.
 
 With ``dedupe=True`` an accepted step whose ``wsa:MessageID`` was accepted
 before answers the earlier key again, creates no record and adds one to
@@ -44,6 +55,7 @@ from __future__ import annotations
 import base64
 import hmac
 import logging
+import re
 import socketserver
 import sys
 import threading
@@ -70,8 +82,18 @@ FIRST_KEY = 1001
 
 Step = str | tuple[str, float]
 NAMED_STEPS = frozenset(
-    {"accept", "http503", "drop", "rm_error", "client_fault", "server_fault"}
+    {
+        "accept",
+        "accept_drop",
+        "http503",
+        "drop",
+        "rm_error",
+        "client_fault",
+        "server_fault",
+    }
 )
+READ_STEPS = frozenset({"answer", "server_fault", "http503"})
+_CONDITION = re.compile(r"\s*(\w+)\.(\w+)\s*=\s*('(?:[^']|'')*'|-?\d+)\s*", re.ASCII)
 
 _XML = "text/xml; charset=utf-8"
 _HTML = "text/html; charset=us-ascii"
@@ -89,6 +111,8 @@ class Received:
     data_server: str | None
     xml: str | None
     contexto: str | None
+    operation: str | None = None
+    filtro: str | None = None
 
 
 @dataclass(frozen=True)
@@ -172,6 +196,7 @@ def _read_envelope(body: bytes, headers: dict[str, str]) -> tuple[Received, str 
     def field(name: str) -> str | None:
         return call.findtext(f"{{{TOTVS}}}{name}")
 
+    operation = etree.QName(call).localname
     received = Received(
         body,
         headers,
@@ -179,8 +204,37 @@ def _read_envelope(body: bytes, headers: dict[str, str]) -> tuple[Received, str 
         field("DataServerName"),
         field("XML"),
         field("Contexto"),
+        operation,
+        field("Filtro"),
     )
-    return received, etree.QName(call).localname
+    return received, operation
+
+
+def _read_view_response(rows: list[etree._Element]) -> bytes:
+    dataset = etree.Element("NewDataSet")
+    dataset.extend(rows)
+    text = etree.tostring(dataset, encoding="unicode")
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>'
+        '<ReadViewResponse xmlns="http://www.totvs.com/">'
+        f"<ReadViewResult><![CDATA[{text}]]></ReadViewResult>"
+        "</ReadViewResponse></s:Body></s:Envelope>"
+    ).encode()
+
+
+def _conditions(filtro: str) -> list[tuple[str, str, str]] | None:
+    """``[(table, field, value)]``, or None when the filter is not understood."""
+    found = []
+    for part in re.split(r"\s+AND\s+", filtro.strip(), flags=re.IGNORECASE):
+        match = _CONDITION.fullmatch(part)
+        if match is None:
+            return None
+        table, name, value = match.groups()
+        if value.startswith("'"):
+            value = value[1:-1].replace("''", "'")
+        found.append((table.upper(), name.upper(), value))
+    return found
 
 
 def _check_step(step: Step) -> None:
@@ -222,6 +276,8 @@ class FakeRM:
         self._authorization = f"Basic {token}"
         self._lock = threading.Lock()
         self._steps: deque[Step] = deque()
+        self._read_steps: deque[str] = deque()
+        self._records: list[tuple[str, etree._Element]] = []
         self._received: list[Received] = []
         self._accepted: list[Received] = []
         self._keys: dict[str, str] = {}
@@ -268,6 +324,24 @@ class FakeRM:
             _check_step(step)
         with self._lock:
             self._steps.extend(steps)
+
+    def script_read(self, *steps: str) -> None:
+        """Queue ReadView answers: ``"answer"``, ``"server_fault"``, ``"http503"``."""
+        for step in steps:
+            if step not in READ_STEPS:
+                raise ValueError(f"unknown FakeRM read step {step!r}")
+        with self._lock:
+            self._read_steps.extend(steps)
+
+    @property
+    def reads(self) -> list[Received]:
+        with self._lock:
+            return [r for r in self._received if r.operation == "ReadView"]
+
+    @property
+    def saves(self) -> list[Received]:
+        with self._lock:
+            return [r for r in self._received if r.operation == "SaveRecord"]
 
     @property
     def received(self) -> list[Received]:
@@ -321,6 +395,8 @@ class FakeRM:
             self._received.append(received)
         if operation is None:
             return _BAD_REQUEST
+        if operation == "ReadView":
+            return self._read_view(received)
         if operation != "SaveRecord":
             text = f"FakeRM answers SaveRecord only, not {operation}."
             return _Reply(500, _fault("s:Client", text))
@@ -342,6 +418,9 @@ class FakeRM:
             return self._accept(received)
         if step == "drop":
             return None
+        if step == "accept_drop":
+            self._accept(received)
+            return None
         if step == "http503":
             return _UNAVAILABLE
         if step == "rm_error":
@@ -360,12 +439,53 @@ class FakeRM:
                 key = f"1;{self._next_key}"
                 self._next_key += 1
                 self._accepted.append(received)
+                self._remember(received, key)
                 if message_id is not None:
                     self._keys.setdefault(message_id, key)
         return _Reply(200, _save_record_response(key))
 
+    def _read_view(self, received: Received) -> _Reply:
+        with self._lock:
+            step = self._read_steps.popleft() if self._read_steps else "answer"
+        if step == "http503":
+            return _UNAVAILABLE
+        if step == "server_fault":
+            return _SERVER_FAULT
+        conditions = _conditions(received.filtro or "")
+        if conditions is None:
+            text = "FakeRM understands TABLE.FIELD = value [AND ...] filters only."
+            return _Reply(500, _fault("s:Client", text))
+        with self._lock:
+            records = list(self._records)
+        rows = [row for key, row in records if _matches(row, conditions)]
+        return _Reply(200, _read_view_response(rows))
+
+    def _remember(self, received: Received, key: str) -> None:
+        """Keep the first table row of the DataSet as RM would store it."""
+        try:
+            dataset = xmlutil.parse((received.xml or "").encode("utf-8"))
+        except etree.XMLSyntaxError:
+            return
+        row = next((c for c in dataset if isinstance(c.tag, str)), None)
+        if row is None:
+            return
+        stored = etree.Element(etree.QName(row).localname)
+        for column in row:
+            if isinstance(column.tag, str):
+                name = etree.QName(column).localname
+                value = key.split(";", 1)[1] if name == "IDLAN" else column.text
+                etree.SubElement(stored, name).text = (value or "").strip()
+        self._records.append((key, stored))
+
     def _capture(self, name: str) -> bytes:
         return (self.realdata / name).read_bytes()
+
+
+def _matches(row: etree._Element, conditions: list[tuple[str, str, str]]) -> bool:
+    return all(
+        table == row.tag.upper() and (row.findtext(name) or "") == value
+        for table, name, value in conditions
+    )
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import random
 import shutil
 import sqlite3
 import subprocess
@@ -18,13 +19,20 @@ from pathlib import Path
 import pytest
 import zeep
 from cryptography import x509
+from sqlalchemy import select
 from zeep.wsse.username import UsernameToken
 
+from adapter.config import load_settings
+from adapter.delivery.worker import DeliveryWorker
 from adapter.errors import SignatureError
+from adapter.runtime import Runtime, build_runtime
 from adapter.signing import verify_envelope, xmlsec1_command
+from adapter.storage.models import Attempt, Delivery
 from tests.conftest import PASSWORD, REPO, Installation, wait_until
 from tests.fakes.rm_server import FakeRM
 from tests.realdata import require
+from tests.unit.test_delivery import CALL as UNIT_CALL
+from tests.unit.test_delivery import approved_order
 
 RM = require("totvs-rm-wsdataserver")
 BUNDLE = REPO / "mappings" / "totvs-rm" / "contract"
@@ -153,19 +161,55 @@ def test_order_is_registered_after_two_passing_failures(
         lambda: (s := order_status(client, order_id))[0] == "registered" and s, 30
     )
     assert document == "1;1001"
-    assert [a[1] for a in attempts(ponte, order_id)] == ["retry", "retry", "delivered"]
+    # A connection cut after the request left is uncertain: the third attempt
+    # asks RM first (ReadView), finds nothing, and sends again.
+    assert [a[1] for a in attempts(ponte, order_id)] == [
+        "retry",
+        "uncertain",
+        "delivered",
+    ]
     assert [a[2] for a in attempts(ponte, order_id)][:2] == [
         "http_status",
         "connection",
     ]
-    assert len(fake.received) == 3
-    assert len(fake.unique_message_ids) == 1
+    assert len(fake.saves) == 3
+    assert len(fake.reads) == 1
+    assert len({r.message_id for r in fake.saves}) == 1
     received = fake.accepted[0]
     assert received.data_server == "FinLanDataBR"
     assert received.contexto == "CODCOLIGADA=1;CODSISTEMA=F;CODUSUARIO=ponte"
     assert "<VALORORIGINAL>1500.00</VALORORIGINAL>" in (received.xml or "")
     audit = deliver_audit(ponte)
-    assert [r["outcome"] for r in reversed(audit)] == ["retry", "retry", "delivered"]
+    assert [r["outcome"] for r in reversed(audit)] == [
+        "retry",
+        "uncertain",
+        "delivered",
+    ]
+
+
+def test_cut_connection_after_rm_committed_is_reconciled_not_sent_again(
+    ponte: Installation, fake: FakeRM
+) -> None:
+    fake.script("accept_drop")
+    ponte.start("worker")
+    client = erp_client(ponte)
+
+    order_id = create_and_approve(client, "PO-5", "321.00")
+
+    _, document = wait_until(
+        lambda: (s := order_status(client, order_id))[0] == "registered" and s, 30
+    )
+    assert document == "1;1001"  # the key RM gave the record it had made
+    assert [a[1] for a in attempts(ponte, order_id)] == ["uncertain", "delivered"]
+    assert len(fake.saves) == 1 and len(fake.accepted) == 1
+    [read] = fake.reads
+    assert read.filtro == "FLAN.CODCOLIGADA = 1 AND FLAN.NUMERODOCUMENTO = 'PO-5'"
+    listed = ponte.ponte("deliveries", "list", "--json").stdout.splitlines()
+    [delivery] = [json.loads(line) for line in listed]
+    shown = ponte.ponte("deliveries", "show", delivery["id"]).stdout
+    assert "reconciled: RM has the record" in shown
+    assert "ReadViewResult" in shown
+    assert "rm-pass" not in shown and "Authorization: ***" in shown
 
 
 def test_order_refused_by_rm_is_parked_after_one_attempt(
@@ -251,3 +295,86 @@ def test_tampered_message_fails_signxml_and_xmlsec1(
         xmlsec1_command(signed_message, cert_path), capture_output=True, text=True
     )
     assert result.returncode != 0
+
+
+# The worker in this process, its clock injected, against the fake RM over
+# real HTTP: a timeout after the request left, while RM goes on to post it.
+
+
+def test_timeout_after_sending_is_reconciled_through_readview(
+    tmp_path: Path, fake: FakeRM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PONTE_TEST_RM_PASSWORD", "rm-pass")
+    settings = load_settings(
+        None,
+        data_dir=tmp_path / "data",
+        database={"url": f"sqlite:///{tmp_path / 'ponte.db'}"},
+        delivery={"schedule_seconds": [5, 5], "jitter": 0.0},
+        targets=[
+            {
+                "name": "rm-finance",
+                "wsdl": fake.wsdl_url,
+                "schema_bundle": str(BUNDLE),
+                "endpoint": fake.endpoint,
+                "port": "RM_IwsDataServer",
+                "mapping": str(MAPPING),
+                "timeout_seconds": 1,
+                "params": {
+                    "DataServerName": "FinLanDataBR",
+                    "Contexto": "CODCOLIGADA=1",
+                },
+                "auth": {
+                    "basic_user": "ponte",
+                    "basic_password_env": "PONTE_TEST_RM_PASSWORD",
+                },
+            }
+        ],
+    )
+    runtime = build_runtime(settings)
+    clock = StepClock()
+    worker = DeliveryWorker(runtime, clock=clock, rng=random.Random(1))
+    try:
+        worker.prepare()
+        order_id = approved_order(runtime)
+        fake.script(("delay", 2.0))  # RM posts it, but after we stop waiting
+
+        assert worker.run_due() == 1
+        assert delivery_status(runtime) == ("pending", ["uncertain"])
+        wait_until(lambda: len(fake.accepted) == 1, 10)
+        clock.advance(30)
+        assert worker.run_due() == 0  # a timeout waits at least 60 s
+        clock.advance(31)
+        assert worker.run_due() == 1
+    finally:
+        worker.close()
+
+    assert delivery_status(runtime) == ("delivered", ["uncertain", "delivered"])
+    assert len(fake.saves) == 1 and len(fake.reads) == 1
+    order = runtime.legal.get_payment_order(UNIT_CALL, order_id)
+    assert (order.status, order.erp_document) == ("registered", "1;1001")
+    with runtime.db.transaction() as session:
+        first, second = session.scalars(select(Attempt).order_by(Attempt.number))
+        assert first.request_text and "<ns0:SaveRecord" in first.request_text
+        assert "rm-pass" not in first.request_text
+        assert second.response_text and "ReadViewResult" in second.response_text
+    runtime.db.dispose()
+
+
+class StepClock:
+    """The real time when the test starts, then moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += dt.timedelta(seconds=seconds)
+
+
+def delivery_status(runtime: Runtime) -> tuple[str, list[str]]:
+    with runtime.db.transaction() as session:
+        delivery = session.scalars(select(Delivery)).one()
+        outcomes = session.scalars(select(Attempt.outcome).order_by(Attempt.number))
+        return delivery.status, list(outcomes)

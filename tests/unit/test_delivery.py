@@ -6,30 +6,51 @@ import datetime as dt
 import random
 from collections import deque
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import pytest
+import zeep
 from sqlalchemy import select
 
 from adapter.app.context import CallContext
 from adapter.config import TargetSettings
-from adapter.delivery.policy import Outcome, RetryPolicy, classify_error
+from adapter.delivery.policy import Outcome, RetryPolicy, Verdict, classify_error
+from adapter.delivery.redact import for_record, redact
 from adapter.delivery.worker import DeliveryWorker
 from adapter.domain.parties import validate_party
 from adapter.domain.payments import validate_payment_order
-from adapter.errors import HttpStatusError, RemoteFault, TransportError
+from adapter.errors import (
+    ConfigurationError,
+    ContractError,
+    HttpStatusError,
+    MappingError,
+    RemoteFault,
+    TransportError,
+)
 from adapter.outbound.caller import CallResult
+from adapter.outbound.profiles import (
+    TotvsRmDataServer,
+    sap_business_error,
+    sap_return_messages,
+)
 from adapter.runtime import Runtime
 from adapter.storage.models import Attempt, Delivery
+from tests.realdata import require
 
 CALL = CallContext(actor="erp", channel="soap", operation="test")
 
 
 @dataclass
 class FakeCaller:
-    """Answers from a script: a result string, or an exception to raise."""
+    """Answers from a script: a result string, or an exception to raise.
+
+    ``ReadView`` (a reconciliation) is answered from ``reads`` (default: an
+    empty DataSet, i.e. not found).
+    """
 
     script: deque[object] = field(default_factory=deque)
     calls: list[tuple[str, dict[str, str], str]] = field(default_factory=list)
+    reads: deque[object] = field(default_factory=deque)
 
     def prepare(self, target: TargetSettings) -> None:
         pass
@@ -38,10 +59,18 @@ class FakeCaller:
         pass
 
     def call(
-        self, target: TargetSettings, params: dict[str, str], *, message_id: str
+        self,
+        target: TargetSettings,
+        params: dict[str, str],
+        *,
+        message_id: str,
+        operation: str | None = None,
     ) -> CallResult:
-        self.calls.append((target.name, params, message_id))
-        step = self.script.popleft() if self.script else "1;1"
+        if operation == "ReadView":
+            step = self.reads.popleft() if self.reads else "<NewDataSet/>"
+        else:
+            self.calls.append((target.name, params, message_id))
+            step = self.script.popleft() if self.script else "1;1"
         if isinstance(step, Exception):
             raise step
         return CallResult(step, 200, 3)
@@ -188,24 +217,6 @@ def test_only_one_worker_holds_the_lease(runtime: Runtime) -> None:
     assert second.acquire_lease() is True
 
 
-@pytest.mark.parametrize(
-    ("error", "outcome"),
-    [
-        (TransportError("connection refused"), Outcome.RETRY),
-        (TransportError("timed out waiting for the answer", sent=True), Outcome.RETRY),
-        (HttpStatusError(503, "op"), Outcome.RETRY),
-        (HttpStatusError(429, "op"), Outcome.RETRY),
-        (HttpStatusError(401, "op"), Outcome.PARKED),
-        (HttpStatusError(404, "op"), Outcome.PARKED),
-        (RemoteFault("s:Server", "busy", "op"), Outcome.RETRY),
-        (RemoteFault("s:Client", "sem permissão", "op"), Outcome.PARKED),
-        (RemoteFault("soap:Sender", "bad", "op"), Outcome.PARKED),
-    ],
-)
-def test_outcome_classification(error: Exception, outcome: Outcome) -> None:
-    assert classify_error(error).outcome is outcome
-
-
 def test_retry_delays_stay_within_the_jitter_band() -> None:
     policy = RetryPolicy((5, 60, 300), jitter=0.2)
     rng = random.Random(7)
@@ -226,3 +237,248 @@ def test_retry_after_reads_seconds_and_http_dates() -> None:
     assert parse_retry_after("Thu, 03 Dec 2026 11:00:00 GMT", now) == 0.0
     assert parse_retry_after("soon", now) is None
     assert parse_retry_after(None, now) is None
+
+
+# What one attempt comes to: the classification table
+
+
+def _refused() -> TransportError:
+    return TransportError("rm: connection failed: refused", sent=False)
+
+
+@pytest.mark.parametrize(
+    ("error", "outcome", "error_class", "min_delay"),
+    [
+        (_refused(), Outcome.RETRY, "connection", 0),
+        (
+            TransportError("rm: connect timed out", sent=False),
+            Outcome.RETRY,
+            "timeout",
+            60,
+        ),
+        (
+            TransportError("rm: timed out waiting for the answer", sent=True),
+            Outcome.UNCERTAIN,
+            "timeout",
+            60,
+        ),
+        (
+            TransportError("rm: connection broken: reset by peer", sent=True),
+            Outcome.UNCERTAIN,
+            "connection",
+            0,
+        ),
+        (HttpStatusError(408, "op"), Outcome.RETRY, "http_status", 0),
+        (HttpStatusError(429, "op"), Outcome.RETRY, "http_status", 60),
+        (HttpStatusError(500, "op"), Outcome.RETRY, "http_status", 0),
+        (HttpStatusError(502, "op"), Outcome.RETRY, "http_status", 0),
+        (HttpStatusError(503, "op"), Outcome.RETRY, "http_status", 0),
+        (HttpStatusError(504, "op"), Outcome.RETRY, "http_status", 0),
+        (HttpStatusError(301, "op"), Outcome.PARKED, "http_status", 0),
+        (HttpStatusError(400, "op"), Outcome.PARKED, "http_status", 0),
+        (HttpStatusError(401, "op"), Outcome.PARKED, "http_status", 0),
+        (HttpStatusError(403, "op"), Outcome.PARKED, "http_status", 0),
+        (HttpStatusError(404, "op"), Outcome.PARKED, "http_status", 0),
+        (HttpStatusError(410, "op"), Outcome.PARKED, "http_status", 0),
+        (HttpStatusError(422, "op"), Outcome.PARKED, "http_status", 0),
+        (RemoteFault("s:Server", "busy", "op"), Outcome.RETRY, "server_fault", 0),
+        (RemoteFault("soap:Receiver", "busy", "op"), Outcome.RETRY, "server_fault", 0),
+        (
+            RemoteFault("s:Client", "sem permissão", "op"),
+            Outcome.PARKED,
+            "client_fault",
+            0,
+        ),
+        (RemoteFault("soap:Sender", "bad", "op"), Outcome.PARKED, "client_fault", 0),
+        (
+            RemoteFault("Client.Validation", "x", "op"),
+            Outcome.PARKED,
+            "client_fault",
+            0,
+        ),
+        (
+            RemoteFault("Server.Unreadable", "not XML", "op"),
+            Outcome.UNCERTAIN,
+            "unreadable",
+            0,
+        ),
+        (MappingError("m.xsl: line 3"), Outcome.PARKED, "mapping", 0),
+        (ContractError("WSDL unreachable"), Outcome.RETRY, "contract", 0),
+        (ConfigurationError("RM_PASSWORD unset"), Outcome.RETRY, "configuration", 0),
+        (RuntimeError("a bug"), Outcome.RETRY, "internal", 0),
+    ],
+)
+def test_outcome_classification(
+    error: Exception, outcome: Outcome, error_class: str, min_delay: float
+) -> None:
+    verdict = classify_error(error)
+    assert (verdict.outcome, verdict.error_class, verdict.min_delay) == (
+        outcome,
+        error_class,
+        min_delay,
+    )
+
+
+def test_retry_after_travels_with_a_retryable_status() -> None:
+    verdict = classify_error(HttpStatusError(503, "op", retry_after=120.0))
+    assert (verdict.outcome, verdict.retry_after) == (Outcome.RETRY, 120.0)
+
+
+@pytest.mark.parametrize(
+    ("answer", "outcome", "result"),
+    [
+        ("1;1001", Outcome.DELIVERED, "1;1001"),
+        ("  1;mestre \r\n", Outcome.DELIVERED, "1;mestre"),
+        ("Violação de chave estrangeira\r\n at RM.Lib", Outcome.PARKED, None),
+        ("", Outcome.PARKED, None),
+        (None, Outcome.PARKED, None),
+    ],
+)
+def test_rm_answer_is_a_key_or_a_refusal(
+    answer: object, outcome: Outcome, result: str | None
+) -> None:
+    verdict = TotvsRmDataServer().interpret(answer)
+    assert (verdict.outcome, verdict.result) == (outcome, result)
+    if outcome is Outcome.PARKED:
+        assert verdict.error_class == "business_error"
+
+
+# When to try again: the schedule table
+
+
+DEFAULT_SCHEDULE = (5, 60, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
+
+
+@pytest.mark.parametrize(
+    ("number", "verdict", "delay"),
+    [
+        (1, Verdict(Outcome.RETRY), 5),
+        (2, Verdict(Outcome.RETRY), 60),
+        (10, Verdict(Outcome.RETRY), 86400),
+        (11, Verdict(Outcome.RETRY), None),
+        # Retry-After is honoured within [1x, 2x] the scheduled delay.
+        (3, Verdict(Outcome.RETRY, retry_after=100), 300),
+        (3, Verdict(Outcome.RETRY, retry_after=450), 450),
+        (3, Verdict(Outcome.RETRY, retry_after=5000), 600),
+        # Timeouts and 429 wait at least 60 s.
+        (1, Verdict(Outcome.UNCERTAIN, min_delay=60), 60),
+        (1, Verdict(Outcome.RETRY, retry_after=30, min_delay=60), 60),
+        (4, Verdict(Outcome.RETRY, min_delay=60), 1800),
+    ],
+)
+def test_schedule_table(number: int, verdict: Verdict, delay: float | None) -> None:
+    policy = RetryPolicy(DEFAULT_SCHEDULE, jitter=0.0)
+    assert policy.delay_after(number, random.Random(0), verdict) == delay
+
+
+def test_jitter_is_the_seeded_draw_within_twenty_percent() -> None:
+    policy = RetryPolicy(DEFAULT_SCHEDULE, jitter=0.2)
+    for number, base in enumerate(DEFAULT_SCHEDULE, start=1):
+        expected = base * (1 + random.Random(number).uniform(-0.2, 0.2))
+        got = policy.delay_after(number, random.Random(number))
+        assert got == pytest.approx(expected)
+        assert 0.8 * base <= (got or 0) <= 1.2 * base
+
+
+def test_worker_schedules_the_next_attempt_from_its_clock_and_rng(
+    runtime: Runtime,
+) -> None:
+    approved_order(runtime)
+    worker, _, clock = make_worker(runtime, HttpStatusError(503, "SaveRecord"))
+    worker.policy = RetryPolicy(DEFAULT_SCHEDULE, jitter=0.2)
+    worker.rng = random.Random(42)
+    started = clock.now
+    worker.run_due()
+    with runtime.db.transaction() as session:
+        due = session.scalars(select(Delivery.next_attempt_at)).one()
+    expected = 5 * (1 + random.Random(42).uniform(-0.2, 0.2))
+    assert due is not None
+    assert (due - started).total_seconds() == pytest.approx(expected, abs=1e-3)
+
+
+# ERP business errors in a 200 answer: SAP's RETURN table
+
+
+def sap_row(kind: str, message: str) -> SimpleNamespace:
+    return SimpleNamespace(TYPE=kind, ID="F5", NUMBER="702", MESSAGE=message)
+
+
+@pytest.mark.parametrize(
+    ("result", "refused"),
+    [
+        # zeep renders an ABAP table as an object whose ``item`` is the rows.
+        (SimpleNamespace(RETURN=SimpleNamespace(item=[sap_row("S", "ok")])), False),
+        (SimpleNamespace(RETURN=SimpleNamespace(item=[sap_row("W", "aviso")])), False),
+        (
+            SimpleNamespace(
+                RETURN=SimpleNamespace(
+                    item=[sap_row("S", "ok"), sap_row("E", "Conta bloqueada")]
+                )
+            ),
+            True,
+        ),
+        (SimpleNamespace(RETURN=[sap_row("A", "Abortado")]), True),
+        ({"RETURN": {"item": [{"TYPE": "e", "MESSAGE": "minúsculo"}]}}, True),
+        (SimpleNamespace(RETURN=None), False),
+        (sap_row("E", "the return structure itself"), True),
+    ],
+)
+def test_sap_return_table_with_e_or_a_is_a_business_error(
+    result: object, refused: bool
+) -> None:
+    verdict = sap_business_error(result)
+    assert (verdict is not None) is refused
+    if verdict is not None:
+        assert (verdict.outcome, verdict.error_class) == (
+            Outcome.PARKED,
+            "business_error",
+        )
+        assert verdict.detail is not None and verdict.detail.startswith("SAP refused")
+
+
+def test_sap_return_reader_reads_a_real_zeep_object() -> None:
+    wsdl = (
+        require("sap-soamanager-zws-bapi") / "zws_bapi_salesorder_create_binding.wsdl"
+    )
+    client = zeep.Client(str(wsdl))
+    table = client.get_type("{urn:sap-com:document:sap:rfc:functions}ZBAPIRET_T")
+    row = client.get_type("{urn:sap-com:document:sap:rfc:functions}ZBAPIRET")
+    result = SimpleNamespace(
+        DETAIL_MESSAGE=table(
+            item=[
+                row(TYPE="S", ID="V1", NUMBER="311", MESSAGE="Ordem criada"),
+                row(TYPE="E", ID="V1", NUMBER="382", MESSAGE="Cliente bloqueado"),
+            ]
+        )
+    )
+    messages = sap_return_messages(result, "DETAIL_MESSAGE")
+    assert [(m.type, m.number) for m in messages] == [("S", "311"), ("E", "382")]
+    verdict = sap_business_error(result, "DETAIL_MESSAGE")
+    assert verdict is not None
+    assert verdict.detail == "SAP refused: E V1 382: Cliente bloqueado"
+
+
+# What an attempt keeps: redacted, cut to 64 KiB
+
+
+def test_attempt_texts_lose_credentials_and_secret_tokens() -> None:
+    text = (
+        "POST https://rm.example.com/wsDataServer\n"
+        "Authorization: Basic cG9udGU6czNjcmV0\n\n"
+        '<s:Envelope><wsse:Password Type="PasswordText">s3cret</wsse:Password>'
+        '<wsse:BinarySecurityToken ValueType="x509">MIIBfake</wsse:BinarySecurityToken>'
+        "<CGCCFO>12345678909</CGCCFO>senha=abc123&x=1</s:Envelope>"
+    )
+    clean = redact(text)
+    for secret in ("cG9udGU6czNjcmV0", "s3cret", "MIIBfake", "abc123"):
+        assert secret not in clean
+    assert "Authorization: ***" in clean
+    assert "<CGCCFO>12345678909</CGCCFO>" in clean  # what was sent stays
+
+
+def test_long_attempt_texts_are_cut_to_64_kib_with_a_note() -> None:
+    kept = for_record("<a>" + "é" * 50_000 + "</a>")
+    assert kept is not None
+    assert len(kept.encode("utf-8")) <= 64 * 1024
+    assert kept.endswith("the first 65536 kept]")
+    assert for_record(None) is None
