@@ -94,13 +94,6 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def is_ordered(target: TargetSettings, event_type: str) -> bool:
-    """Whether ``target`` receives events of ``event_type`` in key order."""
-    if target.ordered is not None:
-        return target.ordered
-    return event_type.startswith(ORDERED_BY_DEFAULT)
-
-
 class SoapCalls(Protocol):
     def prepare(self, target: TargetSettings) -> None: ...
 
