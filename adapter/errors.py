@@ -85,7 +85,8 @@ class RemoteError(PonteError):
     """A call to a partner system failed."""
 
     code = "Server.Remote"
-    # The partner's answer, secrets redacted, when there was one.
+    # What was sent and the partner's answer, secrets redacted, when known.
+    request_text: str | None = None
     response_text: str | None = None
 
 

@@ -57,7 +57,8 @@ def _move(
 
 def attempt_started(session: Session, delivery: Delivery, now: dt.datetime) -> None:
     order = _order(session, delivery)
-    if order is not None and order.status == OrderStatus.APPROVED.value:
+    resent = (OrderStatus.APPROVED.value, OrderStatus.ERP_REJECTED.value)
+    if order is not None and order.status in resent:
         _move(session, order, OrderStatus.SENT, now, delivery)
 
 

@@ -66,7 +66,9 @@ LIFECYCLE_TRANSITIONS: dict[LifecycleStatus, frozenset[LifecycleStatus]] = {
     _S.SENT_TO_ERP: frozenset({_S.ERP_REGISTERED, _S.REJECTED}),
     _S.ERP_REGISTERED: frozenset({_S.PAID, _S.CANCELLED}),
     _S.PAID: frozenset({_S.REVERSED}),
-    _S.REJECTED: frozenset(),
+    # Only an ERP's refusal leaves it (see payment_order_rules): an operator
+    # who fixed the cause resends it, or the order is given up.
+    _S.REJECTED: frozenset({_S.SENT_TO_ERP, _S.ERP_REGISTERED, _S.CANCELLED}),
     _S.CANCELLED: frozenset(),
     _S.REVERSED: frozenset(),
 }

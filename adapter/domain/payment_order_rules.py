@@ -116,7 +116,9 @@ ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     _O.REGISTERED: frozenset({_O.PAID, _O.CANCELLED}),
     _O.PAID: frozenset({_O.REVERSED}),
     _O.REJECTED: frozenset(),
-    _O.ERP_REJECTED: frozenset(),
+    # An operator may resend what the ERP refused (ponte deliveries release,
+    # approved by a second operator), or the order is cancelled.
+    _O.ERP_REJECTED: frozenset({_O.SENT, _O.REGISTERED, _O.CANCELLED}),
     _O.CANCELLED: frozenset(),
     _O.REVERSED: frozenset(),
 }

@@ -125,7 +125,7 @@ class SoapCaller:
             answer = _response_text(response)
             result = self._read(endpoint, soap_operation, name, response)
         except RemoteError as exc:
-            _attach(exc, sent)
+            exc.request_text = sent
             raise
         return CallResult(result, response.status_code, duration_ms, sent, answer)
 
@@ -274,12 +274,6 @@ def _status_error(
 def _answered(exc: RemoteError, response: requests.Response) -> RemoteError:
     exc.response_text = _response_text(response)
     return exc
-
-
-def _attach(exc: RemoteError, request_text: str) -> None:
-    # RemoteError has a field for the answer but none yet for the request;
-    # the attempt's record reads it back with getattr(exc, "request_text").
-    vars(exc)["request_text"] = request_text
 
 
 def _short(exc: BaseException) -> str:

@@ -109,7 +109,7 @@ class HttpCaller:
             answer = _post(receiver, target, headers, payload)
         except RemoteError as exc:
             _log_call(target, message_id, event_type, None, _ms(started), exc)
-            _attach(exc, sent)
+            exc.request_text = sent
             raise
         ms = _ms(started)
         _log_call(target, message_id, event_type, answer.status, ms, None)
@@ -119,7 +119,7 @@ class HttpCaller:
                 answer.status, "POST", retry_after=answer.retry_after
             )
             failure.response_text = answer.text
-            _attach(failure, sent)
+            failure.request_text = sent
             raise failure
         result = answer.text.strip()[:_RESULT_CHARS] or None
         return CallResult(result, answer.status, ms, sent, answer.text)
@@ -340,12 +340,6 @@ def _safe_url(url: str) -> str:
     netloc = parts.netloc.rpartition("@")[2]
     query = _REDACTED if parts.query else ""
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
-
-
-def _attach(exc: RemoteError, request_text: str) -> None:
-    # As SoapCaller does: RemoteError has no field for the request yet, and the
-    # attempt's record reads it back with getattr(exc, "request_text").
-    vars(exc)["request_text"] = request_text
 
 
 def _log_call(

@@ -179,6 +179,30 @@ def test_rm_error_text_parks_without_retry(runtime: Runtime) -> None:
     assert len(caller.calls) == 1
 
 
+def test_refused_order_released_by_an_operator_becomes_registered(
+    runtime: Runtime,
+) -> None:
+    # Regression: an erp_rejected order had no way out, so a resend that the
+    # ERP accepted left it rejected while the ERP held the document.
+    from adapter.delivery import operations
+
+    order_id = approved_order(runtime)
+    worker, _, clock = make_worker(runtime, "Violação de chave estrangeira", "1;9")
+    worker.run_due()
+    assert runtime.legal.get_payment_order(CALL, order_id).status == "erp_rejected"
+    delivery_id = runtime_delivery_id(runtime)
+    with runtime.db.transaction() as session:
+        operator = operations.Actor("ana", runtime.audit, clock())
+        resend = operations.release(session, runtime.settings, operator, delivery_id)
+    # The ERP refused it outright, so it cannot be posted: no second operator.
+    assert resend.done == "queued"
+    clock.advance(1)
+    assert worker.run_due() == 1
+    order = runtime.legal.get_payment_order(CALL, order_id)
+    assert (order.status, order.erp_document) == ("registered", "1;9")
+    assert delivery_state(runtime) == ("delivered", 2, ["parked", "delivered"])
+
+
 def test_interrupted_attempt_is_recovered_and_retried(runtime: Runtime) -> None:
     approved_order(runtime)
     worker, _, _ = make_worker(runtime)

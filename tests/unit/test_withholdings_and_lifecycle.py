@@ -174,9 +174,27 @@ def test_transitions_outside_the_table_conflict(
         )
 
 
-@pytest.mark.parametrize("status", [S.REJECTED, S.CANCELLED, S.REVERSED])
-def test_rejected_cancelled_and_reversed_are_final(status: LifecycleStatus) -> None:
+@pytest.mark.parametrize("status", [S.CANCELLED, S.REVERSED])
+def test_cancelled_and_reversed_are_final(status: LifecycleStatus) -> None:
     assert LIFECYCLE_TRANSITIONS[status] == frozenset()
+
+
+def test_only_an_erp_refusal_leaves_rejected() -> None:
+    # The ERP refused it: resent once the cause is fixed, or given up. An
+    # approver's rejection stays final (the stored table splits the two).
+    from adapter.domain.payment_order_rules import ORDER_TRANSITIONS, OrderStatus
+
+    assert LIFECYCLE_TRANSITIONS[S.REJECTED] == {
+        S.SENT_TO_ERP,
+        S.ERP_REGISTERED,
+        S.CANCELLED,
+    }
+    assert ORDER_TRANSITIONS[OrderStatus.REJECTED] == frozenset()
+    assert ORDER_TRANSITIONS[OrderStatus.ERP_REJECTED] == {
+        OrderStatus.SENT,
+        OrderStatus.REGISTERED,
+        OrderStatus.CANCELLED,
+    }
 
 
 # Lifecycle: agreement with payments.PaymentStatus
