@@ -14,6 +14,7 @@ import datetime as dt
 import email.utils
 import json
 import logging
+import re
 import socket
 import threading
 import time
@@ -803,3 +804,39 @@ def test_xml_without_json_form_is_a_mapping_error(xml: bytes, message: str) -> N
 def test_unreadable_schema_is_a_configuration_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match=r"event schema .* cannot be read"):
         EventJson(tmp_path / "absent.xsd")
+
+
+def _readme_snippet() -> str:
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    found = re.search(
+        r"<!-- receiver-guide:webhooks-python -->\n```python\n(.*?)\n```",
+        text,
+        re.DOTALL,
+    )
+    assert found, "README.md has no receiver-guide:webhooks-python block"
+    return found.group(1)
+
+
+def test_the_readme_snippet_verifies_what_ponte_sent(
+    receiver: Receiver, caller_for: Any, tmp_path: Path
+) -> None:
+    key_path = tmp_path / "webhook-ed25519.key"
+    whpk = webhooks.generate_ed25519_key(key_path)
+    caller, target = caller_for(receiver.url, webhook_ed25519_key=str(key_path))
+    send(caller, target, approved_event().body)
+    [got] = receiver.received
+    code = _readme_snippet()
+    code = code.replace('"whsec_..."', repr(NEW_SECRET)).replace(
+        '"whpk_..."', repr(whpk)
+    )
+    guide: dict[str, Any] = {}
+    exec(compile(code, "README.md", "exec"), guide)
+
+    guide["verify_hmac"](got.body, got.headers)
+    guide["verify_ed25519"](got.body, got.headers)
+    tampered = got.body.replace(b"1500.00", b"9500.00")
+    assert tampered != got.body
+    with pytest.raises(standardwebhooks.WebhookVerificationError):
+        guide["verify_hmac"](tampered, got.headers)
+    with pytest.raises(ValueError, match="no valid v1a signature"):
+        guide["verify_ed25519"](tampered, got.headers)
