@@ -85,6 +85,7 @@ def test_link_to_a_lawsuit_flags_the_person_once(rt: Runtime) -> None:
     assert [(f.party_id, f.justification, f.justification_id) for f in flags(rt)] == [
         (person, "lawsuit", lawsuit)
     ]
+    assert rt.access.flags_of(CALL, person) == [flag]
     event = one(rt, "person.flagged")
     assert event.business_key == f"person:{person}"
     assert event.text("ev:flagId") == flag.id
