@@ -161,7 +161,7 @@ class TargetSettings(_Frozen):
         None,
         description="Events with the same business key arrive in order (a later "
         "one waits for the earlier to be delivered or parked). Unset: on for "
-        "payment orders and contracts, off otherwise.",
+        "payment orders, contracts, person flags and provisions, off otherwise.",
     )
     disable_after_hours: float = Field(
         72.0, gt=0, description="Failing continuously this long disables the target."

@@ -41,12 +41,14 @@ from sqlalchemy import ColumnElement, and_, exists, false, not_, or_, select, up
 from sqlalchemy.orm import Session, aliased
 
 from adapter.app import reactions
+from adapter.audit.archive import Digests, archive_attempt, sha256_text
+from adapter.audit.settings import audit_settings
 from adapter.audit.writer import AuditRecord
 from adapter.config import TargetSettings
 from adapter.delivery import health
 from adapter.delivery.limits import TargetGate, TokenBucket
 from adapter.delivery.policy import Outcome, RetryPolicy, Verdict, classify_error
-from adapter.delivery.redact import for_record
+from adapter.delivery.redact import for_record, redact
 from adapter.errors import ConfigurationError, ContractError, PonteError
 from adapter.mappings.xslt import Mapping
 from adapter.outbound.caller import CallResult, SoapCaller
@@ -85,8 +87,10 @@ Sleep = Callable[[float], None]
 SETTLED = ("delivered", "parked", "cancelled")
 # Attempts after which the document may be at the partner already.
 UNSURE = ("uncertain", "interrupted")
-# ``ordered`` unset: events of these families keep their order per key.
-ORDERED_BY_DEFAULT = ("payment_order.", "contract.")
+# ``ordered`` unset: events of these families keep their order per key. A
+# person's unflag must not overtake its flag, nor a provision's movement the
+# one before it in the ledger.
+ORDERED_BY_DEFAULT = ("payment_order.", "contract.", "person.", "provision.")
 DUE_BATCH = 100
 
 
@@ -276,6 +280,7 @@ class DeliveryWorker:
                 )
             ).all()
             stuck = [d for d in stuck if d.id not in exclude]
+            entries: list[AuditRecord] = []
             for delivery in stuck:
                 attempt = _open_attempt(session, delivery)
                 if attempt is not None:
@@ -283,9 +288,11 @@ class DeliveryWorker:
                     attempt.finished_at = now
                     attempt.error_class = "interrupted"
                     attempt.detail = "the worker stopped during this attempt"
+                    entries.append(_interrupted_entry(delivery, attempt))
                 delivery.status = "pending"
                 delivery.next_attempt_at = now
                 delivery.updated_at = now
+            self.runtime.audit.record_many(session, entries)
             if stuck:
                 log.warning("recovered %d deliveries left in flight", len(stuck))
             return len(stuck)
@@ -668,6 +675,7 @@ class DeliveryWorker:
         with self.runtime.db.transaction() as session:
             delivery = session.get_one(Delivery, claim.delivery_id)
             attempt = _open_attempt(session, delivery)
+            digests = self._archive(session, attempt, exchange, now)
             if attempt is not None:
                 _fill_attempt(attempt, verdict, exchange, now)
             _settle(session, delivery, verdict, wake, now)
@@ -675,7 +683,7 @@ class DeliveryWorker:
             if target is not None:
                 audit = self.runtime.audit
                 disabled = health.observe(session, target, exchange.verdict, now, audit)
-            self._audit(session, claim, verdict, exchange)
+            self._audit(session, claim, verdict, exchange, digests)
         log.info(
             "deliver target=%s delivery=%s message_id=%s event=%s attempt=%d"
             " outcome=%s status=%s class=%s ms=%s next=%s trigger=%s",
@@ -721,8 +729,29 @@ class DeliveryWorker:
             None,
         )
 
+    def _archive(
+        self,
+        session: Session,
+        attempt: Attempt | None,
+        exchange: Exchange,
+        now: dt.datetime,
+    ) -> Digests:
+        """Archive the attempt's whole request and answer (redacted) apart from
+        the chain; their digests go into its audit entry."""
+        request = redact(exchange.request_text) if exchange.request_text else None
+        response = redact(exchange.response_text) if exchange.response_text else None
+        if attempt is None:
+            return Digests(sha256_text(request), sha256_text(response))
+        limit = audit_settings(self.runtime.settings).archive_max_bytes
+        return archive_attempt(session, attempt.id, request, response, now, limit)
+
     def _audit(
-        self, session: Session, claim: Claim, verdict: Verdict, exchange: Exchange
+        self,
+        session: Session,
+        claim: Claim,
+        verdict: Verdict,
+        exchange: Exchange,
+        digests: Digests,
     ) -> None:
         self.runtime.audit.record(
             session,
@@ -736,6 +765,8 @@ class DeliveryWorker:
                 fault_code=verdict.error_class,
                 correlation_id=claim.message_id,
                 duration_ms=exchange.duration_ms,
+                request_sha256=digests.request_sha256,
+                response_sha256=digests.response_sha256,
                 detail={
                     "target": claim.target,
                     "event": claim.event_id,
@@ -827,6 +858,26 @@ def _take_trigger(
     control.trigger = control.triggered_by = control.resend_request_id = None
     control.updated_at = now
     return trigger, operator
+
+
+def _interrupted_entry(delivery: Delivery, attempt: Attempt) -> AuditRecord:
+    """The audit entry of an attempt a stopped worker left unfinished."""
+    return AuditRecord(
+        actor="ponte-worker",
+        channel="worker",
+        action="deliver",
+        outcome="interrupted",
+        record_type="delivery",
+        record_id=delivery.id,
+        fault_code="interrupted",
+        correlation_id=delivery.message_id,
+        detail={
+            "target": delivery.target,
+            "event": delivery.event_id,
+            "attempt": attempt.number,
+            "error": attempt.detail,
+        },
+    )
 
 
 def _fill_attempt(

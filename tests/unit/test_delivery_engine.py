@@ -47,7 +47,12 @@ def soap_target(**extra: Any) -> dict[str, Any]:
         "wsdl": "unused.wsdl",
         "mapping": str(MAPPING),
         "params": {"DataServerName": "FinLanDataBR", "Contexto": "CODCOLIGADA=1"},
-        "events": ["payment_order.approved", "provision.changed"],
+        "events": [
+            "payment_order.approved",
+            "provision.changed",
+            "person.unflagged",
+            "lawsuit.closed",
+        ],
     }
     return values | extra
 
@@ -303,9 +308,11 @@ def test_tie_on_creation_time_is_broken_by_id(build: Callable[..., Runtime]) -> 
     ("ordered", "event_type", "together"),
     [
         (None, "payment_order.approved", False),
-        (None, "provision.changed", True),  # not a family ordered by default
+        (None, "person.unflagged", False),  # an unflag never overtakes its flag
+        (None, "provision.changed", False),  # ledger order
+        (None, "lawsuit.closed", True),  # not a family ordered by default
         (False, "payment_order.approved", True),
-        (True, "provision.changed", False),
+        (True, "lawsuit.closed", False),
     ],
 )
 def test_which_deliveries_keep_key_order(
