@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import json
 import signal
 import sys
 import threading
@@ -14,8 +13,10 @@ from typing import Any
 import click
 
 from adapter import __version__
+from adapter.cli_audit import audit, privacy
 from adapter.cli_delivery import deliveries, targets
 from adapter.cli_keys import keys, verify
+from adapter.cli_mappings import mappings
 from adapter.config import Settings, load_settings
 from adapter.errors import PonteError
 
@@ -33,6 +34,13 @@ class _Obj:
 
 
 pass_obj = click.make_pass_decorator(_Obj)
+
+ROLE_NAMES = ["admin", "finance_erp", "hr_system", "auditor"]
+ROLE_HELP = (
+    "admin: every operation; finance_erp: parties, lawsuits, contracts, payment "
+    "orders, provisions; hr_system: parties, employees, time-clock punches; "
+    "auditor: every Get and Query, and QueryAuditEntries (the audit trail)."
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -157,9 +165,8 @@ def users() -> None:
 @click.option(
     "--role",
     required=True,
-    type=click.Choice(["admin", "finance_erp", "hr_system", "auditor"]),
-    help="finance_erp and admin: every operation; hr_system: UpsertParty and "
-    "GetParty; auditor: the Get operations only.",
+    type=click.Choice(ROLE_NAMES),
+    help=ROLE_HELP,
 )
 @click.option(
     "--password",
@@ -218,6 +225,42 @@ def users_unlock(obj: _Obj, name: str) -> None:
             ),
         )
     click.echo(f"user {name} unlocked")
+
+
+@users.command("set-role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(ROLE_NAMES))
+@pass_obj
+def users_set_role(obj: _Obj, name: str, role: str) -> None:
+    """Give user NAME the role ROLE (audited, with the role it had).
+
+    The new role applies to the user's next call. admin: every operation;
+    finance_erp: parties, lawsuits, contracts, payment orders, provisions;
+    hr_system: parties, employees, time-clock punches; auditor: every Get and
+    Query, and QueryAuditEntries.
+    """
+    from adapter.audit.writer import AuditRecord
+    from adapter.credentials.users import set_role
+
+    runtime = _runtime(obj, existing=True)
+    with runtime.db.transaction() as session:
+        before = set_role(session, name, role)
+        runtime.audit.record(
+            session,
+            AuditRecord(
+                actor=getpass.getuser(),
+                channel="cli",
+                action="users.set-role",
+                outcome="ok" if before != role else "unchanged",
+                record_type="user",
+                record_id=name,
+                detail={"from": before, "to": role},
+            ),
+        )
+    if before == role:
+        click.echo(f"user {name} already has role {role}")
+    else:
+        click.echo(f"user {name}: role {before} -> {role}")
 
 
 @users.command("bind-cert")
@@ -284,57 +327,11 @@ cli.add_command(keys)
 cli.add_command(verify)
 
 
-@cli.group()
-def audit() -> None:
-    """The audit trail."""
-
-
-@audit.command("list")
-@click.option(
-    "--limit",
-    default=20,
-    show_default=True,
-    type=click.IntRange(1, 100_000),
-    help="How many entries.",
-)
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-@pass_obj
-def audit_list(obj: _Obj, limit: int, as_json: bool) -> None:
-    """Show the latest audit entries, newest first."""
-    from adapter.audit.writer import latest
-
-    runtime = _runtime(obj, existing=True)
-    with runtime.db.transaction() as session:
-        entries = latest(session, limit)
-        if not entries and not as_json:
-            click.echo("no audit entries yet")
-        elif not as_json:
-            click.echo(
-                "id  at  actor  channel  action  record  outcome  fault  ms"
-                "  correlation"
-            )
-        for e in entries:
-            row = {
-                "id": e.id,
-                "at": e.at.isoformat(timespec="seconds"),
-                "actor": e.actor,
-                "channel": e.channel,
-                "action": e.action,
-                "record": f"{e.record_type}:{e.record_id}" if e.record_type else "-",
-                "outcome": e.outcome,
-                "fault": e.fault_code or "-",
-                "ms": e.duration_ms if e.duration_ms is not None else "-",
-                "correlation": e.correlation_id or "-",
-            }
-            if as_json:
-                row["detail"] = json.loads(e.detail) if e.detail else {}
-                click.echo(json.dumps(row, ensure_ascii=False))
-            else:
-                click.echo("  ".join(str(v) for v in row.values()))
-
-
 cli.add_command(targets)
 cli.add_command(deliveries)
+cli.add_command(audit)
+cli.add_command(privacy)
+cli.add_command(mappings)
 
 
 @cli.command()

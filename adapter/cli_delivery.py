@@ -22,7 +22,7 @@ from adapter.errors import ConflictError, NotFoundError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-STATUSES = ("pending", "in_flight", "delivered", "parked", "cancelled")
+STATUSES = ("pending", "in_flight", "delivered", "parked", "skipped", "cancelled")
 
 
 def _os_user() -> str:

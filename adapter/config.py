@@ -116,7 +116,13 @@ class TargetSettings(_Frozen):
         description="soap: an operation of the target's WSDL; http: a POST with "
         "Standard Webhooks headers.",
     )
-    profile: Literal["totvs-rm-dataserver", "generic"] = "totvs-rm-dataserver"
+    profile: Literal[
+        "totvs-rm-dataserver",
+        "sap-acc-document",
+        "protheus-payables",
+        "access-control",
+        "generic",
+    ] = "totvs-rm-dataserver"
     wsdl: str | None = Field(None, description="Path or URL of the target's WSDL.")
     schema_bundle: Path | None = Field(
         None, description="Folder of local schemas that resolve the WSDL's imports."

@@ -39,6 +39,7 @@ class Runtime:
     provisions: ProvisionService
     employees: EmployeeService
     access: AccessService
+    outbox: Outbox
 
 
 def subscriptions_of(settings: Settings) -> Callable[[str], Sequence[str]]:
@@ -79,4 +80,5 @@ def build_runtime(
         provisions=ProvisionService(db, sink, utc_now, outbox),
         employees=EmployeeService(db, sink, utc_now),
         access=AccessService(db, sink, outbox, utc_now),
+        outbox=outbox,
     )

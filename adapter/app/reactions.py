@@ -14,7 +14,12 @@ import logging
 from sqlalchemy.orm import Session
 
 from adapter.app.legal import record_move
+from adapter.delivery.outbox import Outbox
 from adapter.domain.events import PAYMENT_ORDER_APPROVED
+from adapter.domain.events_payment_orders import (
+    PaymentOrderRef,
+    payment_order_registered,
+)
 from adapter.domain.payment_order_rules import OrderStatus, may_become
 from adapter.storage.models import Delivery, PaymentOrder
 
@@ -63,21 +68,31 @@ def attempt_started(session: Session, delivery: Delivery, now: dt.datetime) -> N
 
 
 def delivered(
-    session: Session, delivery: Delivery, key: str | None, now: dt.datetime
+    session: Session,
+    delivery: Delivery,
+    key: str | None,
+    now: dt.datetime,
+    outbox: Outbox,
 ) -> None:
     """The target accepted the order; ``key`` is its document key, if it gave one.
 
     A document number the ERP already confirmed through
-    ``ConfirmPaymentOrderRegistered`` is kept.
+    ``ConfirmPaymentOrderRegistered`` is kept. An order that becomes
+    registered here emits ``payment_order.registered``, as a confirmation
+    through SOAP does.
     """
     order = _order(session, delivery)
     if order is None:
         return
+    before = order.status
     moved = _move(
         session, order, OrderStatus.REGISTERED, now, delivery, document_number=key
     )
     if moved and order.erp_document is None:
         order.erp_document = key
+    if moved and before != OrderStatus.REGISTERED.value:
+        event = payment_order_registered(PaymentOrderRef.of(order), None, WORKER, now)
+        outbox.enqueue(session, event)
 
 
 def parked(session: Session, delivery: Delivery, now: dt.datetime) -> None:

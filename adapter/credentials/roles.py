@@ -53,12 +53,14 @@ FINANCE = (
 )
 HR = PARTY_READS | PARTY_WRITES | PUNCH_READS | PUNCH_WRITES | EMPLOYEES
 READS = frozenset(op for op in FINANCE | HR if op.startswith(("Get", "Query")))
+# The audit trail itself: auditors and admins only, never an integration.
+AUDIT_READS = frozenset({"QueryAuditEntries"})
 
 ROLES: dict[str, frozenset[str]] = {
-    "admin": FINANCE | HR,
+    "admin": FINANCE | HR | AUDIT_READS,
     "finance_erp": FINANCE,
     "hr_system": HR,
-    "auditor": READS,
+    "auditor": READS | AUDIT_READS,
 }
 
 

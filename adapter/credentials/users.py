@@ -140,6 +140,16 @@ def add_user(
     return UserRecord(name, role)
 
 
+def set_role(session: Session, name: str, role: str) -> str:
+    """Give user ``name`` the role ``role``; returns the role it had."""
+    check_role(role)
+    user = find_user(session, name)
+    if user is None:
+        raise ValidationError("name", f"no user named {name}")
+    before, user.role = user.role, role
+    return before
+
+
 def find_user(session: Session, name: str) -> User | None:
     return session.scalars(select(User).where(User.name == name)).one_or_none()
 

@@ -35,6 +35,7 @@ from adapter.errors import (
     RemoteFault,
     TransportError,
 )
+from adapter.mappings.stylesheet import NothingToSend
 
 
 class Outcome(enum.StrEnum):
@@ -42,6 +43,7 @@ class Outcome(enum.StrEnum):
     RETRY = "retry"  # a passing failure: the next attempt is scheduled
     UNCERTAIN = "uncertain"  # it may have been posted: reconcile, then retry
     PARKED = "parked"  # refused, or retries exhausted: an operator must act
+    SKIPPED = "skipped"  # the mapping says this target has nothing to receive
 
 
 # Timeouts and "429 Too Many Requests" wait at least this long (webhooks.md §10).
@@ -109,6 +111,8 @@ def classify_error(exc: Exception) -> Verdict:
         return _fault(exc)
     if isinstance(exc, HttpStatusError):
         return _status(exc)
+    if isinstance(exc, NothingToSend):
+        return Verdict(Outcome.SKIPPED, "nothing_to_send", exc.reason)
     if isinstance(exc, MappingError):
         return Verdict(Outcome.PARKED, "mapping", str(exc))
     if isinstance(exc, ContractError):

@@ -47,6 +47,7 @@ from adapter.audit.writer import AuditRecord
 from adapter.config import TargetSettings
 from adapter.delivery import health
 from adapter.delivery.limits import TargetGate, TokenBucket
+from adapter.delivery.outbox import Outbox
 from adapter.delivery.policy import Outcome, RetryPolicy, Verdict, classify_error
 from adapter.delivery.redact import for_record, redact
 from adapter.errors import ConfigurationError, ContractError, PonteError
@@ -84,7 +85,7 @@ Clock = Callable[[], dt.datetime]
 Sleep = Callable[[float], None]
 
 # A delivery in one of these states no longer holds back later ones.
-SETTLED = ("delivered", "parked", "cancelled")
+SETTLED = ("delivered", "parked", "skipped", "cancelled")
 # Attempts after which the document may be at the partner already.
 UNSURE = ("uncertain", "interrupted")
 # ``ordered`` unset: events of these families keep their order per key. A
@@ -678,7 +679,7 @@ class DeliveryWorker:
             digests = self._archive(session, attempt, exchange, now)
             if attempt is not None:
                 _fill_attempt(attempt, verdict, exchange, now)
-            _settle(session, delivery, verdict, wake, now)
+            _settle(session, delivery, verdict, wake, now, self.runtime.outbox)
             target = _configured(self.runtime.settings.targets, claim.target)
             if target is not None:
                 audit = self.runtime.audit
@@ -899,6 +900,7 @@ def _settle(
     verdict: Verdict,
     wake: dt.datetime | None,
     now: dt.datetime,
+    outbox: Outbox,
 ) -> None:
     """Move the delivery (and the record it carries) by the attempt's verdict."""
     delivery.updated_at = now
@@ -908,7 +910,10 @@ def _settle(
         delivery.status = "delivered"
         delivery.result = verdict.result
         delivery.next_attempt_at = None
-        reactions.delivered(session, delivery, verdict.result, now)
+        reactions.delivered(session, delivery, verdict.result, now, outbox)
+    elif verdict.outcome is Outcome.SKIPPED:
+        delivery.status = "skipped"
+        delivery.next_attempt_at = None
     elif wake is None:
         delivery.status = "parked"
         delivery.next_attempt_at = None

@@ -13,6 +13,7 @@ from typing import Any
 from spyne import ServiceBase
 
 from adapter.inbound.operations import (
+    audit,
     contracts,
     employees,
     lawsuits,
@@ -33,6 +34,7 @@ FAMILIES = (
     punches,
     provisions,
     employees,
+    audit,
 )
 
 

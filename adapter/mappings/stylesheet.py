@@ -56,6 +56,8 @@ class Stylesheet:
 
     path: Path
     transform: etree.XSLT
+    # The parsed source: its lines name what wrote an output element.
+    document: etree._ElementTree
 
     @classmethod
     def load(cls, path: Path) -> Stylesheet:
@@ -72,7 +74,7 @@ class Stylesheet:
             transform = etree.XSLT(document, access_control=access)
         except etree.XSLTParseError as exc:
             raise MappingError(_located(path, exc.error_log, str(exc))) from exc
-        return cls(path, transform)
+        return cls(path, transform, document)
 
     def apply(self, event: etree._Element | bytes) -> etree._Element:
         """Map a canonical event (parsed, or bytes); return the output's root.

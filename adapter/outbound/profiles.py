@@ -234,4 +234,19 @@ def _sap_message(row: object) -> SapMessage:
     return SapMessage(text("TYPE").upper(), text("ID"), text("NUMBER"), text("MESSAGE"))
 
 
-PROFILES: dict[str, Profile] = {"totvs-rm-dataserver": TotvsRmDataServer()}
+# The other profiles import helpers from this module; they are imported
+# last, once everything above exists.
+from adapter.outbound import (  # noqa: E402
+    profiles_access,
+    profiles_generic,
+    profiles_protheus,
+    profiles_sap,
+)
+
+PROFILES: dict[str, Profile] = {
+    "totvs-rm-dataserver": TotvsRmDataServer(),
+    profiles_sap.NAME: profiles_sap.SapAccDocument(),
+    profiles_protheus.NAME: profiles_protheus.ProtheusPayables(),
+    profiles_access.NAME: profiles_access.AccessControlGate(),
+    profiles_generic.NAME: profiles_generic.GenericEvent(),
+}

@@ -36,6 +36,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import requests
@@ -346,8 +347,7 @@ def _missing_error(what: str, location: str, missing: list[_Missing]) -> Contrac
         error.__cause__ = only.error.__cause__ or only.error
         return error
     lines = [
-        f"{entry} cannot be loaded: {len(missing)} schemas it imports cannot "
-        "be read:"
+        f"{entry} cannot be loaded: {len(missing)} schemas it imports cannot be read:"
     ]
     for item in missing:
         notes = []
@@ -435,7 +435,7 @@ def operation_signature(client: zeep.Client, port: str, operation: str) -> list[
     return [name for name, _ in body.type.elements]
 
 
-def input_element(client: zeep.Client, port: str, operation: str) -> object | None:
+def input_element(client: zeep.Client, port: str, operation: str) -> Any:
     """The zeep element of ``operation``'s input body (None for an empty body).
 
     Its ``qname`` is the element the SOAP Body carries. Raises
@@ -448,8 +448,7 @@ def input_element(client: zeep.Client, port: str, operation: str) -> object | No
         found = binding.get(operation)
     except ValueError as exc:
         raise ContractError(f"port {port} has no operation {operation}") from exc
-    body: object | None = found.input.body
-    return body
+    return found.input.body
 
 
 def _find_port(client: zeep.Client, name: str) -> Port:
@@ -482,13 +481,13 @@ def contract_schema(contract: Contract) -> etree.XMLSchema:
         raise ContractError(f"WSDL {contract.entry} has no inline xsd:schema")
     names: dict[str, str] = {}
     served: dict[str, bytes] = {}
-    for location, root in contract.roots.items():
+    for location in contract.roots:
         if location != contract.entry:
             names[location] = f"{_INLINE}{len(names)}"
     for location, root in contract.roots.items():
         if location != contract.entry:
             served[names[location]] = _relocated(root, location, names)
-    wrapper = etree.Element(f"{{{XSD}}}schema", nsmap={"xs": XSD})
+    wrapper = _wrapper()
     for number, schema in enumerate(inline):
         name = f"{_INLINE}inline-{number}"
         served[name] = _relocated(schema, contract.entry, names)
@@ -508,9 +507,15 @@ def schema_from_file(path: Path) -> etree.XMLSchema:
     served = {
         names[loc]: _relocated(root, loc, names) for loc, root in contract.roots.items()
     }
+    return _compile(entry, etree.fromstring(served[names[entry]]), served)
+
+
+def _wrapper() -> etree._Element:
+    # A namespace of its own: a schema without one may not import one
+    # without a namespace (the usual case of RM's DataSet schemas).
     wrapper = etree.Element(f"{{{XSD}}}schema", nsmap={"xs": XSD})
-    _import(wrapper, contract.roots[entry].get("targetNamespace"), names[entry])
-    return _compile(entry, wrapper, served)
+    wrapper.set("targetNamespace", "urn:ponte:contract-schemas")
+    return wrapper
 
 
 def _import(wrapper: etree._Element, namespace: str | None, location: str) -> None:
@@ -520,9 +525,7 @@ def _import(wrapper: etree._Element, namespace: str | None, location: str) -> No
     element.set("schemaLocation", location)
 
 
-def _relocated(
-    schema: etree._Element, location: str, names: dict[str, str]
-) -> bytes:
+def _relocated(schema: etree._Element, location: str, names: dict[str, str]) -> bytes:
     """``schema`` as a document of its own, its references renamed to
     ``names`` (the in-scope namespaces of a WSDL travel with the copy)."""
     copy = etree.fromstring(etree.tostring(schema))

@@ -252,9 +252,17 @@ class Attempt(Base):
 
 
 class AuditEntry(Base):
-    """Who did what, when, through which channel, and how it ended."""
+    """Who did what, when, through which channel, and how it ended.
+
+    Entries are appended, never changed, and form a hash chain
+    (``adapter.audit.chain``): ``seq`` numbers them in the order they were
+    appended, ``prev_hash`` is the previous entry's ``hash``, and ``hash`` is
+    SHA-256 over this entry's fields and ``prev_hash``. CPFs are masked before
+    an entry is stored.
+    """
 
     __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_entries_record", "record_type", "record_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
@@ -269,6 +277,13 @@ class AuditEntry(Base):
     client_address: Mapped[str | None] = mapped_column(String(64))
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[str | None] = mapped_column(Text)
+    # SHA-256 (hex) of the SOAP request as received, or of an outbound
+    # attempt's request and answer as archived (``audit_attempt_bodies``).
+    request_sha256: Mapped[str | None] = mapped_column(String(64))
+    response_sha256: Mapped[str | None] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(Integer, index=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 DELIVERY_LEASE = "delivery-worker"
@@ -288,6 +303,7 @@ class SchedulerLease(Base):
 # here registers them on Base.metadata, which the migrations compare against.
 from adapter.storage import (  # noqa: E402
     models_access,  # noqa: F401
+    models_audit,  # noqa: F401
     models_contracts,  # noqa: F401
     models_delivery,  # noqa: F401
     models_employees,  # noqa: F401

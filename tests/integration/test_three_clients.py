@@ -7,9 +7,10 @@ bulk, query, delete), lawsuits (upsert, bulk, paged query, get, delete),
 contracts (upsert, bulk, two amendments, get, query, delete), provisions
 (upsert, bulk, get, history, query, delete), employees (upsert, bulk, get,
 query, delete), time-clock punches (bulk upsert, get, a refused delete, AFD
-import and read-back, query), and payment orders (one created, submitted,
-approved, registered and paid; one rejected; one cancelled; a query), then one
-call the server must refuse with a fault. Every client authenticates the way its
+import and read-back, query), payment orders (one created, submitted,
+approved, registered and paid; one rejected; one cancelled; a query) and the
+audit trail (the entry of the client's own GetParty), then one call the server
+must refuse with a fault. Every client authenticates the way its
 users would: zeep with PasswordDigest, suds with PasswordText plus Nonce and
 Created, node-soap with PasswordDigest, all as one ``admin`` user, the only role
 that may call every family.
@@ -716,7 +717,15 @@ def run_scenario(driver: Driver, me: Identity) -> Run:
     order_id = result_id(run.steps["CreatePaymentOrder"], "paymentOrder")
     to_reject = result_id(run.steps["CreatePaymentOrderToReject"], "paymentOrder")
     to_cancel = result_id(run.steps["CreatePaymentOrderToCancel"], "paymentOrder")
+    party_id = result_id(run.steps["UpsertParty"], "party")
+    audit_filter = {
+        "operation": "GetParty",
+        "recordType": "party",
+        "recordId": party_id,
+        "since": dt.datetime.now(dt.UTC) - dt.timedelta(hours=1),
+    }
     second = [
+        Call("QueryAuditEntries", {"filter": audit_filter, "pageSize": 10}),
         Call("GetLawsuit", {"id": lawsuit_id}),
         Call("DeleteLawsuit", {"id": lawsuit_id}),
         Call("DeleteParty", by_key(me, "P-2")),
@@ -1706,6 +1715,31 @@ def test_query_time_punches_of_the_afd_file_in_time_order(run: Run) -> None:
     }
     assert [present(p.get("hash")) for p in found] == [False, True, False, True]
     assert len({p["id"] for p in found}) == AFD_PUNCHES
+    assert page.get("nextCursor") is None
+
+
+# The audit trail
+
+
+@per_client("query_audit_entries")
+def test_query_audit_entries_finds_the_get_party_call_with_its_chain_fields(
+    run: Run,
+) -> None:
+    party_id = result_id(run.steps["UpsertParty"], "party")
+    page = run.steps["QueryAuditEntries"].value()
+    [found] = members(page["items"], "entry")
+    assert (found["user"], found["channel"], found["operation"]) == (
+        USER,
+        "soap",
+        "GetParty",
+    )
+    assert (found["recordType"], found["recordId"]) == ("party", party_id)
+    assert found["outcome"] == "ok" and found.get("faultCode") is None
+    assert int(found["sequence"]) >= 1 and int(found["id"]) >= 1
+    for digest in ("hash", "previousHash", "requestSha256"):
+        assert re.fullmatch("[0-9a-f]{64}", found[digest]), (digest, found)
+    assert instant(found["at"]) > dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    assert CPF_DIGITS not in json.dumps(found, default=str)
     assert page.get("nextCursor") is None
 
 

@@ -34,7 +34,7 @@ from adapter.outbound.profiles import (
     sap_return_messages,
 )
 from adapter.runtime import Runtime
-from adapter.storage.models import Attempt, Delivery
+from adapter.storage.models import Attempt, Delivery, OutboxEvent
 from tests.realdata import require
 
 CALL = CallContext(actor="erp", channel="soap", operation="test")
@@ -136,6 +136,12 @@ def test_delivered_order_becomes_registered_with_the_erp_key(runtime: Runtime) -
     assert delivery_state(runtime) == ("delivered", 1, ["delivered"])
     order = runtime.legal.get_payment_order(CALL, order_id)
     assert (order.status, order.erp_document) == ("registered", "1;5001")
+    with runtime.db.transaction() as session:
+        registered = session.scalars(
+            select(OutboxEvent).where(OutboxEvent.type == "payment_order.registered")
+        ).one()
+        assert registered.business_key == f"payment_order:{order_id}"
+        assert b"1;5001" in registered.body
     _, params, message_id = caller.calls[0]
     assert params["DataServerName"] == "FinLanDataBR"
     assert "<VALORORIGINAL>42.00</VALORORIGINAL>" in params["XML"]
@@ -201,6 +207,25 @@ def test_refused_order_released_by_an_operator_becomes_registered(
     order = runtime.legal.get_payment_order(CALL, order_id)
     assert (order.status, order.erp_document) == ("registered", "1;9")
     assert delivery_state(runtime) == ("delivered", 2, ["parked", "delivered"])
+
+
+def test_nothing_to_send_settles_the_delivery_without_an_operator(
+    runtime: Runtime,
+) -> None:
+    from pathlib import Path
+
+    from adapter.mappings.stylesheet import NothingToSend
+
+    approved_order(runtime)
+    skip = NothingToSend(Path("provision.changed.xsl"), "a possible loss is disclosed")
+    worker, caller, clock = make_worker(runtime, skip)
+    worker.run_due()
+    assert delivery_state(runtime) == ("skipped", 1, ["skipped"])
+    clock.advance(86_400)
+    assert worker.run_due() == 0  # settled: not tried again, not parked
+    with runtime.db.transaction() as session:
+        delivery = session.scalars(select(Delivery)).one()
+        assert delivery.last_error == "a possible loss is disclosed"
 
 
 def test_interrupted_attempt_is_recovered_and_retried(runtime: Runtime) -> None:

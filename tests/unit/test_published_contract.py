@@ -70,6 +70,7 @@ def test_every_operation_is_document_literal_wrapped_in_the_ponte_namespace() ->
         "GetProvisionHistory",
         "GetTimePunch",
         "ImportAfdFile",
+        "QueryAuditEntries",
         "QueryContracts",
         "QueryEmployees",
         "QueryLawsuits",

@@ -3,23 +3,31 @@
 Each operation authenticates the caller, checks its role, runs one use case
 and maps the result; every failure becomes a SOAP Fault with a stable code,
 one sentence, and the correlation id that the log line and audit entry carry.
+Every audit entry of a call also carries the SHA-256 of the request as
+received (``request_sha256``) and its duration; a refused login names the
+user it claimed to be (``claimedUser`` in the detail).
 """
 
 from __future__ import annotations
 
+import base64
+import dataclasses
+import hashlib
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from lxml import etree
 from spyne import Fault, Integer, Unicode
 
 from adapter.app.context import CallContext, audit_failure
+from adapter.audit.writer import AuditRecord
 from adapter.credentials.roles import authorize
-from adapter.errors import PonteError
+from adapter.errors import AuthenticationError, PonteError
 from adapter.inbound import types as t
 from adapter.storage.paging import MAX_PAGE, Cursor, decode_cursor, page_size
-from adapter.xmlutil import SOAP11_ENV
+from adapter.xmlutil import SOAP11_ENV, WSSE
 
 log = logging.getLogger("ponte.inbound")
 
@@ -50,38 +58,87 @@ def _peer_certificate(environ: dict[str, Any]) -> bytes | None:
     return der if isinstance(der, bytes) and der else None
 
 
+@dataclass(frozen=True)
+class InboundCall(CallContext):
+    """A SOAP call: its audit entries carry the request's digest, and a refused
+    login the user name it claimed."""
+
+    request_sha256: str | None = None
+    claimed_user: str | None = None
+
+    def audit_record(
+        self,
+        outcome: str,
+        *,
+        fault_code: str | None = None,
+        record_type: str | None = None,
+        record_id: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> AuditRecord:
+        if self.claimed_user is not None:
+            detail = {**(detail or {}), "claimedUser": self.claimed_user}
+        entry = super().audit_record(
+            outcome,
+            fault_code=fault_code,
+            record_type=record_type,
+            record_id=record_id,
+            detail=detail,
+        )
+        return dataclasses.replace(entry, request_sha256=self.request_sha256)
+
+
+def _request_sha256(environ: dict[str, Any]) -> str | None:
+    raw = environ.get(RAW_BODY)
+    return hashlib.sha256(raw).hexdigest() if raw else None
+
+
+def _claimed_user(header: Any, authorization: str | None) -> str | None:
+    """The user name a refused request gave (UsernameToken, else HTTP Basic)."""
+    name = None
+    if header is not None:
+        name = header.findtext(
+            f"{{{WSSE}}}Security/{{{WSSE}}}UsernameToken/{{{WSSE}}}Username"
+        )
+    if not name and authorization and authorization[:6].lower() == "basic ":
+        try:
+            decoded = base64.b64decode(authorization[6:].strip()).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        name = decoded.partition(":")[0]
+    name = (name or "").strip()[:80]
+    return name or None
+
+
 def run_operation(ctx: Any, name: str, work: Callable[[CallContext], R]) -> R:
     """Authenticate, authorize, run ``work`` and turn errors into faults."""
     runtime = runtime_of(ctx)
-    call = CallContext(
+    environ = getattr(ctx.transport, "req_env", None)
+    if environ is not None:
+        environ[AUDITED] = True
+    environ = environ or {}
+    call = InboundCall(
         actor="anonymous",
         channel="soap",
         operation=name,
         client_address=_client_address(ctx),
+        request_sha256=_request_sha256(environ),
     )
-    environ = getattr(ctx.transport, "req_env", None)
-    if environ is not None:
-        environ[AUDITED] = True
+    header = None
     try:
         header = ctx.in_document.find(f"{{{SOAP11_ENV}}}Header")
-        environ = getattr(ctx.transport, "req_env", None) or {}
         user = runtime.authenticator.authenticate(
             header,
             authorization=environ.get("HTTP_AUTHORIZATION"),
             raw_body=environ.get(RAW_BODY),
             client_certificate=_peer_certificate(environ),
         )
-        call = CallContext(
-            actor=user.name,
-            channel="soap",
-            operation=name,
-            client_address=call.client_address,
-            correlation_id=call.correlation_id,
-            started=call.started,
-        )
+        call = dataclasses.replace(call, actor=user.name)
         authorize(user.name, user.role, name)
         result = work(call)
     except PonteError as exc:
+        if isinstance(exc, AuthenticationError):
+            claimed = _claimed_user(header, environ.get("HTTP_AUTHORIZATION"))
+            call = dataclasses.replace(call, claimed_user=claimed)
         _record_failure(runtime, call, exc.code, str(exc))
         log.info(
             "soap op=%s user=%s outcome=fault code=%s ms=%d cid=%s",
