@@ -218,7 +218,7 @@ def test_nothing_to_send_settles_the_delivery_without_an_operator(
 
     approved_order(runtime)
     skip = NothingToSend(Path("provision.changed.xsl"), "a possible loss is disclosed")
-    worker, caller, clock = make_worker(runtime, skip)
+    worker, _, clock = make_worker(runtime, skip)
     worker.run_due()
     assert delivery_state(runtime) == ("skipped", 1, ["skipped"])
     clock.advance(86_400)
