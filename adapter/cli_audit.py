@@ -194,8 +194,8 @@ def audit_show(obj: Any, entry_id: int, bodies: bool) -> None:
 
     Every field, the detail, its place in the chain and, for an outbound
     attempt, what the archive keeps of its request and answer (size, digest,
-    whether it still matches). 'hash holds' checks this entry's own fields against its hash; 'ponte
-    audit verify' checks the whole chain.
+    whether it still matches). 'hash holds' checks this entry's own fields
+    against its hash; 'ponte audit verify' checks the whole chain.
     """
     from adapter.audit.archive import attempt_bodies
     from adapter.audit.query import find, hash_holds, view

@@ -30,6 +30,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from adapter.audit.settings import AuditSettings
 from adapter.domain.events import EVENT_TYPES
 from adapter.errors import ConfigurationError
 
@@ -215,6 +216,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     security: SecuritySettings = SecuritySettings()
     delivery: DeliverySettings = DeliverySettings()
+    audit: AuditSettings = AuditSettings()
     signing_keys: tuple[SigningKeySettings, ...] = ()
     targets: tuple[TargetSettings, ...] = ()
 
@@ -360,8 +362,14 @@ def _with_paths_resolved(settings: Settings, base: Path) -> Settings:
             if getattr(settings.server, name) is not None
         }
     )
+    audit = settings.audit
+    if audit.subject_key_file is not None:
+        audit = audit.model_copy(
+            update={"subject_key_file": _resolve(base, audit.subject_key_file)}
+        )
     return settings.model_copy(
         update={
+            "audit": audit,
             "server": server,
             "data_dir": _resolve(base, settings.data_dir),
             "signing_keys": keys,

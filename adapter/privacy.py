@@ -33,7 +33,6 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from adapter.audit.settings import audit_settings
 from adapter.domain.identifiers import mask_cpf, normalize_cpf
 from adapter.errors import ConfigurationError
 
@@ -95,7 +94,7 @@ class SubjectKeys:
     @classmethod
     def from_settings(cls, settings: Any) -> SubjectKeys:
         """The secret of ``audit.subject_key_file``, else ``DATA_DIR/subject.key``."""
-        configured = audit_settings(settings).subject_key_file
+        configured = settings.audit.subject_key_file
         if configured is not None:
             return cls.from_file(configured, create=False)
         return cls.from_file(Path(settings.data_dir) / SUBJECT_KEY_FILE)

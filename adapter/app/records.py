@@ -11,8 +11,8 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
+from adapter.audit.changes import apply_changes
 from adapter.audit.writer import AuditSink
-from adapter.domain.identifiers import mask_tax_id
 from adapter.errors import NotFoundError, PonteError, ValidationError
 from adapter.storage.db import Database
 
@@ -37,13 +37,9 @@ class ItemResult:
 
 
 def apply_fields(row: Any, values: dict[str, Any]) -> dict[str, Any]:
-    """Set ``values`` on ``row``; return the changes, personal data masked."""
-    changes: dict[str, Any] = {}
-    for name, value in values.items():
-        if getattr(row, name, None) != value:
-            changes[name] = mask_tax_id(value) if name in PERSONAL and value else value
-            setattr(row, name, value)
-    return changes
+    """Set ``values`` on ``row``; return each changed field's before and after,
+    personal data masked (what the change's audit entry records)."""
+    return apply_changes(row, values, PERSONAL)
 
 
 def find_by_keys(

@@ -129,7 +129,7 @@ def _entry(row: ChainRow) -> str:
 
 
 class _Walk:
-    """Checks rows one by one, in ``seq`` order, against the ones before."""
+    """Checks rows one by one, in the order appended, against the ones before."""
 
     def __init__(self) -> None:
         self.checked = 0
@@ -145,7 +145,7 @@ class _Walk:
         return self.last.hash if self.last is not None else GENESIS
 
     def step(self, row: ChainRow) -> Break | None:
-        broken = self._order(row) or self._own_hash(row) or self._link(row)
+        broken = self._own_hash(row) or self._order(row) or self._link(row)
         if broken is None:
             self._accept(row)
         return broken
@@ -162,14 +162,17 @@ class _Walk:
                 f"{_entry(row)} comes next",
             )
         if row.seq < expected:
-            twin = f" and {_entry(last)}" if last and last.seq == row.seq else ""
-            return Break(
-                "inserted",
-                row.seq,
-                row.id,
-                f"{_entry(row)}{twin} claim the same place in the chain: "
-                "one of them was inserted",
-            )
+            if last is not None and last.seq == row.seq:
+                reason = (
+                    f"{_entry(last)} and {_entry(row)} claim the same place in "
+                    "the chain: one of them was inserted"
+                )
+            else:
+                reason = (
+                    f"{_entry(row)} follows seq {expected - 1} but claims seq "
+                    f"{row.seq}, which an earlier entry holds: it was inserted"
+                )
+            return Break("inserted", row.seq, row.id, reason)
         return None
 
     def _own_hash(self, row: ChainRow) -> Break | None:
@@ -225,7 +228,7 @@ def walk(
     head_after: Callable[[], Head | None] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Verification:
-    """Check ``rows`` (every entry, in ``seq`` order) and the chain head.
+    """Check ``rows`` (every entry, in the order appended) and the chain head.
 
     ``head`` is the chain head read before the rows; ``head_after`` reads it
     again once they are done: entries appended in between are checked like

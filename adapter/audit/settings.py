@@ -1,13 +1,8 @@
-"""Settings of the audit trail and of keyed CPF hashes: the ``[audit]`` section.
-
-``Settings`` gains ``audit: AuditSettings = AuditSettings()``; until it has
-that field, ``audit_settings`` gives the defaults below.
-"""
+"""Settings of the audit trail and of keyed CPF hashes: the ``[audit]`` section."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,9 +26,3 @@ class AuditSettings(BaseModel):
         "DATA_DIR/subject.key, created on first use (mode 0600). Whoever holds "
         "it can test guesses of a CPF against a hash: keep it like a password.",
     )
-
-
-def audit_settings(settings: Any) -> AuditSettings:
-    """The ``[audit]`` section of ``settings``, or the defaults."""
-    found = getattr(settings, "audit", None)
-    return found if isinstance(found, AuditSettings) else AuditSettings()

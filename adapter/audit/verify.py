@@ -1,7 +1,9 @@
 """``ponte audit verify``: walk the stored chain, streaming, in flat memory.
 
-The entries are read with one streaming query in ``seq`` order (a server-side
-cursor on PostgreSQL) and checked by ``adapter.audit.chain.walk``. Writers are
+The entries are read with one streaming query in the order they were appended
+(``id``, the primary key: the writer takes ids and ``seq`` under one lock, so
+they go up together and no other index is needed), through a server-side
+cursor on PostgreSQL, and checked by ``adapter.audit.chain.walk``. Writers are
 not held up: on SQLite the walk reads through a connection of its own that
 never takes the write lock (the application's transactions all begin with
 ``BEGIN IMMEDIATE``); on PostgreSQL it is an ordinary read.
@@ -29,7 +31,7 @@ _ROWS = select(
     _ENTRIES.c.prev_hash,
     _ENTRIES.c.hash,
     *(_ENTRIES.c[name] for name in HASHED),
-).order_by(_ENTRIES.c.seq)
+).order_by(_ENTRIES.c.id)
 _HEAD = select(AuditChainHead.seq, AuditChainHead.hash).where(
     AuditChainHead.id == CHAIN_HEAD_ID
 )

@@ -92,7 +92,7 @@ _ADVANCE = (
     .values(seq=bindparam("to_seq"), hash=bindparam("to_hash"))
 )
 _LAST_ENTRY = (
-    select(_ENTRIES.c.seq, _ENTRIES.c.hash).order_by(_ENTRIES.c.seq.desc()).limit(1)
+    select(_ENTRIES.c.seq, _ENTRIES.c.hash).order_by(_ENTRIES.c.id.desc()).limit(1)
 )
 _NEW_HEAD = insert(_HEAD_TABLE).values(
     id=bindparam("head_id"), seq=bindparam("to_seq"), hash=bindparam("to_hash")
@@ -102,8 +102,9 @@ _NEW_HEAD = insert(_HEAD_TABLE).values(
 class _Compiled:
     """One statement compiled for one dialect, with its parameters in order."""
 
-    def __init__(self, statement: Any, dialect: Dialect) -> None:
-        compiled = statement.compile(dialect=dialect)
+    def __init__(self, statement: Any, dialect: Dialect, literal: bool = False) -> None:
+        options = {"literal_binds": True} if literal else {}
+        compiled = statement.compile(dialect=dialect, compile_kwargs=options)
         self.sql = compiled.string
         self.order = tuple(compiled.positiontup or ()) if compiled.positional else None
 
@@ -123,22 +124,24 @@ class _Statements:
     statements of an entry cost a few µs each.
     """
 
-    _cache: dict[str, _Statements] = {}
-
     def __init__(self, dialect: Dialect) -> None:
         self.head = _Compiled(_HEAD, dialect)
         self.insert = _Compiled(_INSERT, dialect)
         self.advance = _Compiled(_ADVANCE, dialect)
-        self.last_entry = _Compiled(_LAST_ENTRY, dialect)
+        self.last_entry = _Compiled(_LAST_ENTRY, dialect, literal=True)  # LIMIT 1
         self.new_head = _Compiled(_NEW_HEAD, dialect)
         self.at: Any = _ENTRIES.c.at.type.bind_processor(dialect) or (lambda v: v)
 
     @classmethod
     def of(cls, dialect: Dialect) -> _Statements:
-        found = cls._cache.get(dialect.name)
+        key = (dialect.name, dialect.driver, dialect.paramstyle)
+        found = _COMPILED.get(key)
         if found is None:
-            found = cls._cache[dialect.name] = cls(dialect)
+            found = _COMPILED[key] = cls(dialect)
         return found
+
+
+_COMPILED: dict[tuple[str, str, str], _Statements] = {}
 
 
 def _fields(entry: AuditRecord, at: dt.datetime, seq: int) -> tuple[Any, ...]:

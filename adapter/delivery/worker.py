@@ -42,7 +42,6 @@ from sqlalchemy.orm import Session, aliased
 
 from adapter.app import reactions
 from adapter.audit.archive import Digests, archive_attempt, sha256_text
-from adapter.audit.settings import audit_settings
 from adapter.audit.writer import AuditRecord
 from adapter.config import TargetSettings
 from adapter.delivery import health
@@ -743,7 +742,7 @@ class DeliveryWorker:
         response = redact(exchange.response_text) if exchange.response_text else None
         if attempt is None:
             return Digests(sha256_text(request), sha256_text(response))
-        limit = audit_settings(self.runtime.settings).archive_max_bytes
+        limit = self.runtime.settings.audit.archive_max_bytes
         return archive_attempt(session, attempt.id, request, response, now, limit)
 
     def _audit(

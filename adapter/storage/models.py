@@ -256,7 +256,8 @@ class AuditEntry(Base):
 
     Entries are appended, never changed, and form a hash chain
     (``adapter.audit.chain``): ``seq`` numbers them in the order they were
-    appended, ``prev_hash`` is the previous entry's ``hash``, and ``hash`` is
+    appended (which ``id`` follows: both are taken under the chain head's
+    lock), ``prev_hash`` is the previous entry's ``hash``, and ``hash`` is
     SHA-256 over this entry's fields and ``prev_hash``. CPFs are masked before
     an entry is stored.
     """
@@ -281,7 +282,7 @@ class AuditEntry(Base):
     # attempt's request and answer as archived (``audit_attempt_bodies``).
     request_sha256: Mapped[str | None] = mapped_column(String(64))
     response_sha256: Mapped[str | None] = mapped_column(String(64))
-    seq: Mapped[int] = mapped_column(Integer, index=True)
+    seq: Mapped[int] = mapped_column(Integer)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 

@@ -19,8 +19,11 @@ from adapter.app.context import CallContext
 from adapter.audit.writer import AuditRecord
 from adapter.config import load_settings
 from adapter.domain.parties import validate_party
+from adapter.outbound.caller import CallResult
 from adapter.runtime import Runtime, build_runtime
 from tests.conftest import Installation
+from tests.integration.test_delivery_cli import TARGET
+from tests.unit.test_delivery_engine import Caller, enqueue, worker_for
 
 CPF, DIGITS = "123.456.789-09", "12345678909"
 CALL = CallContext(actor="sap-erp", channel="soap", operation="UpsertParty")
@@ -158,6 +161,30 @@ def test_a_large_export_shows_progress_and_keeps_memory_flat(
     assert "exporting" not in small.stderr
 
 
+def test_show_of_an_attempt_checks_its_archived_bodies_against_the_chain(
+    installation: Installation,
+) -> None:
+    installation.write_config(TARGET)
+    runtime = build_runtime(load_settings(installation.config))
+    sent = f"POST https://rm\nAuthorization: Basic c2VjcmV0\n\n<taxId>{DIGITS}</taxId>"
+    caller = Caller(lambda d, op: CallResult("1;7", 200, 4, sent, "HTTP 200\n\n1;7"))
+    try:
+        enqueue(runtime, "payment_order:A")
+        assert worker_for(runtime, caller).run_due() == 1
+    finally:
+        runtime.db.dispose()
+    [line] = [
+        json.loads(row)
+        for row in installation.ponte("audit", "list", "--json").stdout.splitlines()
+        if json.loads(row)["action"] == "deliver"
+    ]
+    shown = installation.ponte("audit", "show", str(line["id"]), "--bodies").stdout
+    assert "archive request: " in shown and "whole, sha256 " in shown
+    assert shown.count("(matches)") == 2
+    assert "Authorization: ***" in shown and "c2VjcmV0" not in shown
+    assert "<taxId>***.456.789-**</taxId>" in shown and DIGITS not in shown
+
+
 # The chain
 
 
@@ -183,24 +210,32 @@ def test_verify_names_a_row_edited_with_plain_sql(
     )
 
 
-def test_verify_names_a_deleted_row_and_an_inserted_one(
-    inst: Installation, runtime: Runtime
-) -> None:
+def test_verify_names_a_deleted_row(inst: Installation, runtime: Runtime) -> None:
     write_entries(runtime, 5)
     with db(inst) as connection:
         connection.execute("DELETE FROM audit_entries WHERE seq = 3")
     gone = inst.ponte("audit", "verify", check=False)
-    assert gone.returncode == 1 and "missing: entries seq 3 to 3" in gone.stdout
+    assert gone.returncode == 1
+    assert "missing: entries seq 3 to 3 are missing after entry 2" in gone.stdout
+
+
+def test_verify_names_a_row_inserted_in_the_middle(
+    inst: Installation, runtime: Runtime
+) -> None:
+    """A copy of entry 2, hash and all, slipped into the table."""
+    write_entries(runtime, 5)
     with db(inst) as connection:
         connection.execute(
-            "INSERT INTO audit_entries (at, actor, channel, action, outcome, seq,"
-            " prev_hash, hash) SELECT at, 'intruder', channel, action, outcome, 2,"
-            " prev_hash, hash FROM audit_entries WHERE seq = 2"
+            "INSERT INTO audit_entries (at, actor, channel, action, record_type,"
+            " record_id, outcome, seq, prev_hash, hash) SELECT at, actor, channel,"
+            " action, record_type, record_id, outcome, seq, prev_hash, hash"
+            " FROM audit_entries WHERE seq = 2"
         )
     inserted = inst.ponte("audit", "verify", check=False)
     assert inserted.returncode == 1
-    assert "inserted:" in inserted.stdout or "changed:" in inserted.stdout
-    assert "seq 2" in inserted.stdout
+    assert "inserted: entry 7 (seq 2) follows seq 6 but claims seq 2" in (
+        inserted.stdout
+    )
 
 
 def test_purge_drops_old_bodies_only_and_is_audited(inst: Installation) -> None:

@@ -143,7 +143,8 @@ def test_targets_list_and_show_tell_state_and_counts(desk: Desk) -> None:
     for expected in (
         "max in flight:         1",
         "rate limit:            none",
-        "ordered by key:        default (payment_order.*, contract.*)",
+        "ordered by key:        default"
+        " (payment_order.*, contract.*, person.*, provision.*)",
         "disable after:         72 h failing",
         "deliveries:            delivered=1 parked=2",
     ):

@@ -102,8 +102,12 @@ def test_cpf_is_masked_in_the_audit_entry(
     service.upsert(CALL, employee(cpf=OTHER_CPF))
     details = audit_details(runtime)
     assert len(details) == 2
-    assert json.loads(details[0])["cpf"] == "***.456.789-**"
-    assert json.loads(details[1])["cpf"] == "***.982.247-**"
+    assert json.loads(details[0])["cpf"] == {"before": None, "after": "***.456.789-**"}
+    # A change records the value before and after, both masked.
+    assert json.loads(details[1])["cpf"] == {
+        "before": "***.456.789-**",
+        "after": "***.982.247-**",
+    }
     assert not any(CPF_DIGITS in d or "52998224725" in d for d in details)
 
 

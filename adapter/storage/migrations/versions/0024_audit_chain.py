@@ -35,7 +35,6 @@ def upgrade() -> None:
     with op.batch_alter_table("audit_entries", schema=None) as batch_op:
         for name in ("seq", "prev_hash", "hash"):
             batch_op.alter_column(name, nullable=False)
-        batch_op.create_index(batch_op.f("ix_audit_entries_seq"), ["seq"], unique=False)
         batch_op.create_index(
             "ix_audit_entries_record", ["record_type", "record_id"], unique=False
         )
@@ -131,6 +130,5 @@ def downgrade() -> None:
     op.drop_table("audit_chain_head")
     with op.batch_alter_table("audit_entries", schema=None) as batch_op:
         batch_op.drop_index("ix_audit_entries_record")
-        batch_op.drop_index(batch_op.f("ix_audit_entries_seq"))
         for name in ("hash", "prev_hash", "seq", "response_sha256", "request_sha256"):
             batch_op.drop_column(name)
