@@ -24,9 +24,9 @@ from spyne import Application
 from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
 
-from adapter.app.context import CallContext, audit_failure
+from adapter.app.context import audit_failure
 from adapter.inbound.fastxml import CompiledSoap11
-from adapter.inbound.operations.base import RAW_BODY
+from adapter.inbound.operations.base import RAW_BODY, InboundCall, request_sha256
 from adapter.inbound.service import AUDITED, LegalSoapService
 from adapter.inbound.types import TNS
 from adapter.runtime import Runtime
@@ -188,7 +188,6 @@ class PonteWsgi:
             return self._refuse(
                 environ, start_response, problem, correlation_id, started
             )
-        environ[RAW_BODY] = raw
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         _default_soap_action(environ)
@@ -240,6 +239,7 @@ class PonteWsgi:
         )
         if len(body) > self.max_body:
             return b"", too_large
+        environ[RAW_BODY] = body  # as received, whole: its digest is audited
         if not body:
             return b"", ("Client.Request", "the request body is empty")
         return body, None
@@ -252,13 +252,14 @@ class PonteWsgi:
         correlation_id: str,
         started: float,
     ) -> None:
-        call = CallContext(
+        call = InboundCall(
             actor="anonymous",
             channel="soap",
             operation="-",
             client_address=environ.get("REMOTE_ADDR"),
             correlation_id=correlation_id,
             started=started,
+            request_sha256=request_sha256(environ),
         )
         audit_failure(self.runtime.db, self.runtime.audit, call, code, message)
 

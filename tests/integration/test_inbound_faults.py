@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import json
 import os
 import sqlite3
@@ -316,8 +317,9 @@ def test_hostile_request_is_audited_with_the_code_the_client_got(
     server: Installation, name: str
 ) -> None:
     mark = last_audit_id(server)
+    sent = (HOSTILE / name).read_bytes()
 
-    response = post(server, (HOSTILE / name).read_bytes())
+    response = post(server, sent)
 
     entries = audit_since(server, mark)
     assert response.status_code == 500
@@ -326,6 +328,12 @@ def test_hostile_request_is_audited_with_the_code_the_client_got(
     fault = soap_fault(response)
     assert (outcome, code) == ("fault", fault.code)
     assert fault.correlation_id == correlation_id
+    # Refused before any operation ran, the entry still has the request's digest.
+    with database(server) as db:
+        (digest,) = db.execute(
+            "SELECT request_sha256 FROM audit_entries WHERE id > ?", (mark,)
+        ).fetchone()
+    assert digest == hashlib.sha256(sent).hexdigest()
 
 
 def test_every_hostile_file_has_an_expected_code() -> None:

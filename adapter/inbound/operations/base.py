@@ -87,9 +87,10 @@ class InboundCall(CallContext):
         return dataclasses.replace(entry, request_sha256=self.request_sha256)
 
 
-def _request_sha256(environ: dict[str, Any]) -> str | None:
+def request_sha256(environ: dict[str, Any]) -> str | None:
+    """SHA-256 of the request as received, for its audit entry."""
     raw = environ.get(RAW_BODY)
-    return hashlib.sha256(raw).hexdigest() if raw else None
+    return hashlib.sha256(raw).hexdigest() if raw is not None else None
 
 
 def _claimed_user(header: Any, authorization: str | None) -> str | None:
@@ -121,7 +122,7 @@ def run_operation(ctx: Any, name: str, work: Callable[[CallContext], R]) -> R:
         channel="soap",
         operation=name,
         client_address=_client_address(ctx),
-        request_sha256=_request_sha256(environ),
+        request_sha256=request_sha256(environ),
     )
     header = None
     try:
