@@ -178,7 +178,6 @@ class PonteWsgi:
         started = time.perf_counter()
         correlation_id = uuid.uuid4().hex
         body, problem = self._read_body(environ)
-        raw = body
         if problem is None:
             prepared, problem = check_envelope(body)
             if prepared is not body:
