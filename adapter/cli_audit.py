@@ -21,7 +21,8 @@ from typing import IO, Any, TypeVar
 
 import click
 
-from adapter.cli_delivery import _Moment, _operator_option
+from adapter.cli_delivery import _Moment
+from adapter.cli_operator import operator_option
 from adapter.errors import ValidationError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -362,7 +363,7 @@ def audit_verify(obj: Any, quiet: bool) -> None:
     help="Drop the archived request and answer bodies of attempts archived "
     "before this day (YYYY-MM-DD, 00:00 UTC).",
 )
-@_operator_option
+@operator_option
 @click.pass_obj
 def audit_purge(obj: Any, before: dt.datetime, operator: str) -> None:
     """Drop archived attempt bodies past their retention.
@@ -404,7 +405,7 @@ def privacy() -> None:
 @privacy.command("report")
 @click.argument("cpf")
 @click.option("--json", "as_json", is_flag=True, help="The report as one JSON object.")
-@_operator_option
+@operator_option
 @click.pass_obj
 def privacy_report(obj: Any, cpf: str, as_json: bool, operator: str) -> None:
     """Everything that concerns the person with CPF, for a data subject's

@@ -10,7 +10,6 @@ in ``adapter.delivery.operations``.
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,28 +17,12 @@ from typing import Any, TypeVar
 
 import click
 
+from adapter.cli_operator import operator_option
 from adapter.errors import ConflictError, NotFoundError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 STATUSES = ("pending", "in_flight", "delivered", "parked", "skipped", "cancelled")
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no login name and no passwd entry (containers)
-        return "unknown"
-
-
-def _operator_option(func: F) -> F:
-    decorated: F = click.option(
-        "--operator",
-        default=_os_user,
-        show_default="the OS user",
-        help="Who does this; written into the audit entry.",
-    )(func)
-    return decorated
 
 
 class _Moment(click.ParamType):
@@ -212,7 +195,7 @@ def _target_settings(target: Any) -> list[tuple[str, str]]:
 @targets.command("enable")
 @click.argument("name")
 @click.option("--reason", help="Why; written into the audit entry.")
-@_operator_option
+@operator_option
 @click.pass_obj
 def targets_enable(obj: Any, name: str, reason: str | None, operator: str) -> None:
     """Switch target NAME on again; its waiting deliveries go out.
@@ -232,7 +215,7 @@ def targets_enable(obj: Any, name: str, reason: str | None, operator: str) -> No
 @targets.command("disable")
 @click.argument("name")
 @click.option("--reason", required=True, help="Why; shown in targets list/show.")
-@_operator_option
+@operator_option
 @click.pass_obj
 def targets_disable(obj: Any, name: str, reason: str, operator: str) -> None:
     """Switch target NAME off: its deliveries wait (not attempted, not parked)."""
@@ -375,7 +358,7 @@ def _detail_lines(detail: Any) -> list[str]:
 @deliveries.command("retry")
 @click.argument("delivery_id", metavar="ID")
 @click.option("--reason", help="Why; written into the audit entry.")
-@_operator_option
+@operator_option
 @click.pass_obj
 def deliveries_retry(
     obj: Any, delivery_id: str, reason: str | None, operator: str
@@ -398,7 +381,7 @@ def deliveries_retry(
 @deliveries.command("release")
 @click.argument("delivery_id", metavar="ID")
 @click.option("--reason", help="Why; written into the audit entry.")
-@_operator_option
+@operator_option
 @click.pass_obj
 def deliveries_release(
     obj: Any, delivery_id: str, reason: str | None, operator: str
@@ -423,7 +406,7 @@ def deliveries_release(
     "offset, local time).",
 )
 @click.option("--dry-run", is_flag=True, help="Say what would be done; change nothing.")
-@_operator_option
+@operator_option
 @click.pass_obj
 def deliveries_replay(
     obj: Any, target: str, since: dt.datetime, dry_run: bool, operator: str
@@ -482,7 +465,7 @@ def deliveries_requests(obj: Any, status: str) -> None:
 
 @deliveries.command("approve")
 @click.argument("request_id", metavar="REQUEST_ID")
-@_operator_option
+@operator_option
 @click.pass_obj
 def deliveries_approve(obj: Any, request_id: str, operator: str) -> None:
     """Approve a resend request: the delivery goes out again.
@@ -505,7 +488,7 @@ def deliveries_approve(obj: Any, request_id: str, operator: str) -> None:
 @deliveries.command("refuse")
 @click.argument("request_id", metavar="REQUEST_ID")
 @click.option("--reason", help="Why; written into the audit entry.")
-@_operator_option
+@operator_option
 @click.pass_obj
 def deliveries_refuse(
     obj: Any, request_id: str, reason: str | None, operator: str

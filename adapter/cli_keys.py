@@ -8,7 +8,6 @@ naming the operator: ``--operator``, by default the OS user.
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,28 +16,12 @@ from typing import Any, TypeVar
 
 import click
 
+from adapter.cli_operator import operator_option
 from adapter.errors import NotFoundError, PonteError, ValidationError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_VALID, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no login name and no passwd entry (containers)
-        return "unknown"
-
-
-def _operator_option(func: F) -> F:
-    decorated: F = click.option(
-        "--operator",
-        default=_os_user,
-        show_default="the OS user",
-        help="Who does this; written into the audit entry.",
-    )(func)
-    return decorated
 
 
 class _Duration(click.ParamType):
@@ -207,7 +190,7 @@ def _key_row(record: Any, now: dt.datetime) -> dict[str, Any]:
 @click.option(
     "--cn", default="Ponte", show_default=True, help="Certificate subject CN."
 )
-@_operator_option
+@operator_option
 @click.pass_obj
 def keys_generate(
     obj: Any,
@@ -279,7 +262,7 @@ def _generate_files(obj: Any, key_id: str, folder: Path | None, cn: str) -> None
 @click.option(
     "--cn", default="Ponte", show_default=True, help="Certificate subject CN."
 )
-@_operator_option
+@operator_option
 @click.pass_obj
 def keys_rotate(
     obj: Any, name: str, grace: dt.timedelta, cn: str, operator: str
@@ -307,7 +290,7 @@ def keys_rotate(
 
 @keys.command("retire")
 @click.argument("key_id", metavar="ID")
-@_operator_option
+@operator_option
 @click.pass_obj
 def keys_retire(obj: Any, key_id: str, operator: str) -> None:
     """End the grace of retiring key ID now.
@@ -332,7 +315,7 @@ def keys_retire(obj: Any, key_id: str, operator: str) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Write one ID.cert.pem per key here instead of printing them.",
 )
-@_operator_option
+@operator_option
 @click.pass_obj
 def keys_export(obj: Any, name: str, folder: Path | None, operator: str) -> None:
     """Print the PEM certificates receivers should trust for NAME.
