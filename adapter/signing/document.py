@@ -40,6 +40,7 @@ from signxml.exceptions import (
 
 from adapter.errors import SignatureError
 from adapter.signing.keys import SigningKey
+from adapter.signing.verify import SHA2_DIGESTS, SHA2_SIGNATURES
 from adapter.signing.wsse import EXC_C14N
 from adapter.xmlutil import DS, parse
 
@@ -50,16 +51,8 @@ _EMBEDDED = "ds:KeyInfo/ds:X509Data/ds:X509Certificate"
 _CONFIG = SignatureConfiguration(
     location="./",
     expect_references=1,
-    signature_methods=frozenset(
-        {
-            SignatureMethod.RSA_SHA256,
-            SignatureMethod.RSA_SHA384,
-            SignatureMethod.RSA_SHA512,
-        }
-    ),
-    digest_algorithms=frozenset(
-        {DigestAlgorithm.SHA256, DigestAlgorithm.SHA384, DigestAlgorithm.SHA512}
-    ),
+    signature_methods=SHA2_SIGNATURES,
+    digest_algorithms=SHA2_DIGESTS,
     default_reference_c14n_method=CanonicalizationMethod(EXC_C14N),
 )
 

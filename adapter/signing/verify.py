@@ -54,18 +54,18 @@ _NS = {"soap": SOAP11_ENV, "wsse": WSSE, "wsu": WSU, "wsa": WSA, "ds": DS}
 _SIGNATURE_LOCATION = f"./{{{SOAP11_ENV}}}Header/{{{WSSE}}}Security/"
 _ID_NAMES = frozenset({"Id"})
 
+# What Ponte's own signatures may use (SHA-1 is never accepted here).
+SHA2_SIGNATURES = frozenset(
+    {SignatureMethod.RSA_SHA256, SignatureMethod.RSA_SHA384, SignatureMethod.RSA_SHA512}
+)
+SHA2_DIGESTS = frozenset(
+    {DigestAlgorithm.SHA256, DigestAlgorithm.SHA384, DigestAlgorithm.SHA512}
+)
+
 _CONFIG = SignatureConfiguration(
     location=_SIGNATURE_LOCATION,
-    signature_methods=frozenset(
-        {
-            SignatureMethod.RSA_SHA256,
-            SignatureMethod.RSA_SHA384,
-            SignatureMethod.RSA_SHA512,
-        }
-    ),
-    digest_algorithms=frozenset(
-        {DigestAlgorithm.SHA256, DigestAlgorithm.SHA384, DigestAlgorithm.SHA512}
-    ),
+    signature_methods=SHA2_SIGNATURES,
+    digest_algorithms=SHA2_DIGESTS,
     default_reference_c14n_method=CanonicalizationMethod(EXC_C14N),
 )
 
