@@ -92,20 +92,40 @@ class SigningKeySettings(_Frozen):
 
 
 class TargetAuth(_Frozen):
+    """How Ponte proves itself to a target, besides its signature."""
+
     basic_user: str | None = None
     basic_password_env: str | None = Field(
         None, description="Name of the environment variable holding the password."
     )
+    username_token_user: str | None = Field(
+        None, description="soap: a WS-Security UsernameToken with this user name."
+    )
+    username_token_password_env: str | None = Field(
+        None, description="Environment variable holding the UsernameToken password."
+    )
+    username_token_digest: bool = Field(
+        True, description="PasswordDigest with Nonce and Created; false: PasswordText."
+    )
+    client_cert: Path | None = Field(
+        None, description="PEM client certificate for TLS to the target."
+    )
+    client_key: Path | None = Field(None, description="PEM private key of client_cert.")
 
     def basic_password(self) -> str | None:
-        if not self.basic_password_env:
-            return None
-        value = os.environ.get(self.basic_password_env)
-        if value is None:
-            raise ConfigurationError(
-                f"environment variable {self.basic_password_env} is not set"
-            )
-        return value
+        return _secret_from(self.basic_password_env)
+
+    def username_token_password(self) -> str | None:
+        return _secret_from(self.username_token_password_env)
+
+
+def _secret_from(variable: str | None) -> str | None:
+    if not variable:
+        return None
+    value = os.environ.get(variable)
+    if value is None:
+        raise ConfigurationError(f"environment variable {variable} is not set")
+    return value
 
 
 class TargetSettings(_Frozen):
@@ -352,6 +372,13 @@ def _with_paths_resolved(settings: Settings, base: Path) -> Settings:
             for name in ("mapping", "schema_bundle", "webhook_ed25519_key")
             if getattr(t, name) is not None
         }
+        auth = {
+            name: _resolve(base, getattr(t.auth, name))
+            for name in ("client_cert", "client_key")
+            if getattr(t.auth, name) is not None
+        }
+        if auth:
+            update["auth"] = t.auth.model_copy(update=auth)
         if t.wsdl is not None and "://" not in t.wsdl:
             update["wsdl"] = str(_resolve(base, Path(t.wsdl)))
         targets.append(t.model_copy(update=update))

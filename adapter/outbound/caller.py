@@ -36,6 +36,7 @@ from adapter.errors import (
 from adapter.outbound.retry_after import parse_retry_after
 from adapter.outbound.wsdl import load_wsdl
 from adapter.signing import SigningKey, shared_keyring, sign_envelope
+from adapter.signing.wsse import add_username_token
 from adapter.xmlutil import SOAP11_ENV, WSA
 
 log = logging.getLogger("ponte.outbound")
@@ -112,6 +113,14 @@ class SoapCaller:
                 message_id=message_id,
                 action=soap_operation.soapaction,
                 to=endpoint.address,
+            )
+        token_user = target.auth.username_token_user
+        if token_user:
+            add_username_token(
+                envelope,
+                token_user,
+                target.auth.username_token_password() or "",
+                digest=target.auth.username_token_digest,
             )
         headers = {
             "SOAPAction": f'"{soap_operation.soapaction or ""}"',
@@ -203,6 +212,10 @@ def _load_endpoint(target: TargetSettings) -> _Endpoint:
     session = client.transport.session
     if target.auth.basic_user:
         session.auth = (target.auth.basic_user, target.auth.basic_password() or "")
+    if target.auth.client_cert is not None:
+        key = target.auth.client_key
+        cert = str(target.auth.client_cert)
+        session.cert = (cert, str(key)) if key is not None else cert
     client.transport.operation_timeout = target.timeout_seconds
     for service in client.wsdl.services.values():
         for name, port in service.ports.items():

@@ -10,7 +10,10 @@ receiver could verify it (stack-notes §4B).
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import os
 import uuid
 
 from lxml import etree
@@ -181,3 +184,48 @@ def _text_child(
     child = etree.SubElement(parent, tag, nsmap=nsmap)
     child.text = text
     return child
+
+
+def add_username_token(
+    envelope: etree._Element,
+    user: str,
+    password: str,
+    *,
+    digest: bool = True,
+    now: dt.datetime | None = None,
+) -> None:
+    """Put a WS-Security UsernameToken into the envelope's wsse:Security.
+
+    With ``digest`` the password travels as Base64(SHA-1(nonce + created +
+    password)) with a fresh Nonce and Created (UsernameToken Profile 1.1);
+    otherwise as PasswordText, for partners that only take that over TLS.
+    A signature already in the header is not affected: it covers Body,
+    Timestamp and MessageID by reference.
+    """
+    security = _ensure_security(_ensure_header(envelope))
+    token = etree.SubElement(security, f"{{{WSSE}}}UsernameToken")
+    _text_child(token, f"{{{WSSE}}}Username", user, None)
+    profile = (
+        "http://docs.oasis-open.org/wss/2004/01/"
+        "oasis-200401-wss-username-token-profile-1.0"
+    )
+    if digest:
+        nonce = os.urandom(16)
+        created = format_timestamp(now or dt.datetime.now(dt.UTC))
+        value = hashlib.sha1(nonce + created.encode() + password.encode()).digest()  # noqa: S324 (the profile's algorithm)
+        secret = _text_child(
+            token, f"{{{WSSE}}}Password", base64.b64encode(value).decode(), None
+        )
+        secret.set("Type", f"{profile}#PasswordDigest")
+        encoded = _text_child(
+            token, f"{{{WSSE}}}Nonce", base64.b64encode(nonce).decode(), None
+        )
+        encoded.set(
+            "EncodingType",
+            "http://docs.oasis-open.org/wss/2004/01/"
+            "oasis-200401-wss-soap-message-security-1.0#Base64Binary",
+        )
+        _text_child(token, f"{{{WSU}}}Created", created, None)
+    else:
+        secret = _text_child(token, f"{{{WSSE}}}Password", password, None)
+        secret.set("Type", f"{profile}#PasswordText")

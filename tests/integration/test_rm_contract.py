@@ -429,3 +429,46 @@ def test_without_dedupe_a_repeated_message_id_creates_a_second_record(
 
 def _soap_action(headers: dict[str, str]) -> str | None:
     return next((v for k, v in headers.items() if k.lower() == "soapaction"), None)
+
+
+def test_soap_target_sends_a_username_token_ponte_itself_would_accept(
+    fake: FakeRM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lxml import etree
+
+    from adapter.config import load_settings
+    from adapter.credentials.usernametoken import read_token
+    from adapter.outbound.caller import SoapCaller
+    from adapter.xmlutil import SOAP11_ENV
+
+    monkeypatch.setenv("PONTE_TEST_RM_BASIC", PASSWORD)
+    monkeypatch.setenv("PONTE_TEST_RM_TOKEN", "token-s3cret")
+    settings = load_settings(
+        None,
+        data_dir=tmp_path,
+        targets=[
+            {
+                "name": "rm",
+                "wsdl": str(WSDL),
+                "schema_bundle": str(BUNDLE),
+                "endpoint": fake.endpoint,
+                "mapping": str(tmp_path / "unused.xsl"),
+                "auth": {
+                    "basic_user": USER,
+                    "basic_password_env": "PONTE_TEST_RM_BASIC",
+                    "username_token_user": "ponte-erp",
+                    "username_token_password_env": "PONTE_TEST_RM_TOKEN",
+                },
+            }
+        ],
+    )
+    target = settings.target("rm")
+    params = {"DataServerName": "GlbUsuarioData", "XML": RECORD, "Contexto": CONTEXTO}
+
+    result = SoapCaller(settings).call(target, params, message_id="urn:uuid:1")
+
+    header = etree.fromstring(fake.received[-1].body).find(f"{{{SOAP11_ENV}}}Header")
+    token = read_token(header)
+    assert (token.username, token.digest) == ("ponte-erp", True)
+    assert b"token-s3cret" not in fake.received[-1].body
+    assert result.request_text is not None and "token-s3cret" not in result.request_text
