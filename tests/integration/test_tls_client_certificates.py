@@ -85,7 +85,7 @@ def _healthy(inst: Installation, cert: Path) -> bool:
     try:
         url = f"https://127.0.0.1:{inst.port}/health"
         return requests.get(url, verify=str(cert), timeout=2).ok
-    except requests.exceptions.ConnectionError:
+    except requests.RequestException:  # refused, or slow while starting up
         return False
 
 
