@@ -178,7 +178,14 @@ class TargetSettings(_Frozen):
         description="Fixed call parameters, e.g. DataServerName and Contexto.",
     )
     auth: TargetAuth = TargetAuth()
-    signing_key: str | None = Field(None, description="Id of a [[signing_keys]].")
+    signing_key: str | None = Field(
+        None, description="Signing name: a [[signing_keys]] id or a keyring name."
+    )
+    sign_document: bool = Field(
+        False,
+        description="Also sign the mapped document itself (enveloped XML-DSig), "
+        "for finance systems that keep the signed payment order.",
+    )
     timeout_seconds: float = Field(30.0, gt=0)
     max_in_flight: int = Field(4, ge=1, description="Calls in flight at once.")
     rate_limit_per_second: float | None = Field(

@@ -62,6 +62,8 @@ from adapter.outbound.profiles import (
 )
 from adapter.outbound.wsdl import is_remote
 from adapter.runtime import Runtime
+from adapter.signing.document import sign_document
+from adapter.signing.keyring import shared_keyring
 from adapter.storage.models import (
     DELIVERY_LEASE as LEASE_NAME,
 )
@@ -569,7 +571,7 @@ class DeliveryWorker:
                 verdict = Verdict(Outcome.DELIVERED)
             else:
                 profile = PROFILES[target.profile]
-                params = profile.parameters(target, self._map(target, claim.body))
+                params = profile.parameters(target, self._document(target, claim.body))
                 result = self.caller.call(target, params, message_id=claim.message_id)
                 verdict = profile.interpret(result.result)
         except Exception as exc:
@@ -663,8 +665,21 @@ class DeliveryWorker:
         """The mapped document when the target has a mapping, else the event."""
         if target.mapping is None:
             return body
-        mapped = self._map(target, body)
+        mapped = self._document(target, body)
         return etree.tostring(mapped, xml_declaration=True, encoding="UTF-8")
+
+    def _document(self, target: TargetSettings, body: bytes) -> etree._Element:
+        """The mapped document as it goes out: with ``sign_document``, carrying
+        an enveloped signature of its own, for finance systems that keep it."""
+        mapped = self._map(target, body)
+        if not target.sign_document:
+            return mapped
+        if target.signing_key is None:
+            raise ConfigurationError(
+                f"target {target.name}: sign_document needs a signing_key"
+            )
+        key = shared_keyring(self.runtime.settings).signing_key_for(target.signing_key)
+        return sign_document(mapped, key)
 
     # Recording
 

@@ -6,6 +6,7 @@ import datetime as dt
 import random
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -25,6 +26,7 @@ from adapter.errors import (
     HttpStatusError,
     MappingError,
     RemoteFault,
+    SignatureError,
     TransportError,
 )
 from adapter.outbound.caller import CallResult
@@ -531,3 +533,48 @@ def test_long_attempt_texts_are_cut_to_64_kib_with_a_note() -> None:
     assert len(kept.encode("utf-8")) <= 64 * 1024
     assert kept.endswith("the first 65536 kept]")
     assert for_record(None) is None
+
+
+def test_sign_document_sends_the_mapped_document_signed_by_the_targets_key(
+    tmp_path: Path, database_url: str
+) -> None:
+    from cryptography import x509
+
+    from adapter.runtime import build_runtime
+    from adapter.signing.document import verify_document
+    from adapter.signing.keys import generate_signing_key
+    from tests.unit.conftest import MAPPING, make_settings
+
+    key, cert = tmp_path / "ponte.key.pem", tmp_path / "ponte.cert.pem"
+    generate_signing_key(key, cert)
+    settings = make_settings(
+        tmp_path,
+        database_url,
+        signing_keys=[{"id": "ponte-1", "key": str(key), "cert": str(cert)}],
+        targets=[
+            {
+                "name": "rm-finance",
+                "wsdl": "unused.wsdl",
+                "mapping": str(MAPPING),
+                "params": {"DataServerName": "FinLanDataBR", "Contexto": "X=1"},
+                "signing_key": "ponte-1",
+                "sign_document": True,
+            }
+        ],
+    )
+    runtime = build_runtime(settings)
+    try:
+        approved_order(runtime)
+        worker, caller, _ = make_worker(runtime, "1;77")
+        worker.run_due()
+        _, params, _ = caller.calls[0]
+        document = params["XML"].encode()
+        trusted = x509.load_pem_x509_certificate(cert.read_bytes())
+        verified = verify_document(document, [trusted])
+        assert verified.key_name == "ponte-1"
+        assert b"<VALORORIGINAL>42.00</VALORORIGINAL>" in document
+        tampered = document.replace(b"42.00", b"4200.00")
+        with pytest.raises(SignatureError):
+            verify_document(tampered, [trusted])
+    finally:
+        runtime.db.dispose()
