@@ -32,15 +32,12 @@ from signxml import (
 )
 from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm
 from signxml.exceptions import (
-    InvalidCertificate,
-    InvalidDigest,
-    InvalidSignature,
     SignXMLException,
 )
 
 from adapter.errors import SignatureError
 from adapter.signing.keys import SigningKey
-from adapter.signing.verify import SHA2_DIGESTS, SHA2_SIGNATURES
+from adapter.signing.verify import SHA2_DIGESTS, SHA2_SIGNATURES, failure_reason
 from adapter.signing.wsse import EXC_C14N
 from adapter.xmlutil import DS, parse
 
@@ -146,7 +143,9 @@ def verify_document(
             raise SignatureError("the signature covers no element")
         key_name = signature.findtext("ds:KeyInfo/ds:KeyName", None, _NS)
         return VerifiedDocument(signed, key_name, certificate)
-    raise SignatureError(f"signature does not verify: {_reason(failure)}") from failure
+    raise SignatureError(
+        f"signature does not verify: {failure_reason(failure)}"
+    ) from failure
 
 
 def document_certificates(data: bytes) -> list[x509.Certificate]:
@@ -239,14 +238,3 @@ def _der_certificate(text: str | None) -> x509.Certificate:
         return x509.load_der_x509_certificate(der)
     except (ValueError, binascii.Error) as exc:
         raise SignatureError("the embedded certificate cannot be read") from exc
-
-
-def _reason(exc: BaseException | None) -> str:
-    """A short, stable phrase for a signxml failure; detail stays in the cause."""
-    if isinstance(exc, InvalidDigest):
-        return "digest mismatch"
-    if isinstance(exc, InvalidCertificate):
-        return "the certificate is not valid at this time"
-    if isinstance(exc, InvalidSignature):
-        return "signature value mismatch"
-    return "malformed signature"

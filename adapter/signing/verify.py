@@ -254,7 +254,9 @@ def _verify(
             failure = exc
             continue
         return result if isinstance(result, list) else [result]
-    raise SignatureError(f"signature does not verify: {_reason(failure)}") from failure
+    raise SignatureError(
+        f"signature does not verify: {failure_reason(failure)}"
+    ) from failure
 
 
 def _reference_count(signature: etree._Element) -> int:
@@ -273,7 +275,7 @@ def _reference_count(signature: etree._Element) -> int:
     return count
 
 
-def _reason(exc: BaseException | None) -> str:
+def failure_reason(exc: BaseException | None) -> str:
     """A short, stable phrase for a signxml failure; detail stays in the cause."""
     if isinstance(exc, InvalidDigest):
         return "digest mismatch"
