@@ -14,9 +14,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from adapter.app.context import CallContext
@@ -50,6 +50,7 @@ from adapter.domain.payment_order_rules import (
 from adapter.domain.payments import PaymentOrderInput
 from adapter.domain.withholdings import Withholding
 from adapter.errors import ConflictError, NotFoundError
+from adapter.storage.cursor import Prepared, RawTransaction, insert_values
 from adapter.storage.db import Database
 from adapter.storage.models import Delivery, OutboxEvent, Party, PaymentOrder
 from adapter.storage.models_payment_orders import (
@@ -233,8 +234,8 @@ class LegalService:
         different content (withholdings and payment method included), or the
         key of a deleted order, is a ``ConflictError``.
         """
-        with self._db.connection() as connection:
-            created = self._create_new(connection, call, data)
+        with self._db.cursor() as tx:
+            created = self._create_new(tx, call, data)
         if created is not None:
             return created, "created"
         # The key is taken: compare with the stored order, through the ORM.
@@ -253,33 +254,32 @@ class LegalService:
             return view, outcome
 
     def _create_new(
-        self, connection: Connection, call: CallContext, data: PaymentOrderInput
+        self, tx: RawTransaction, call: CallContext, data: PaymentOrderInput
     ) -> PaymentOrderView | None:
         """Insert the order when its key is new; None when the key is taken.
 
-        Core statements built once, no ORM unit of work: this is the call ERPs
-        make most, one order at a time (``_create_one`` does the same through
-        the ORM for the bulk call and for repeats).
+        Prepared statements on the DBAPI cursor, no ORM unit of work: this is
+        the call ERPs make most, one order at a time (``_create_one`` does the
+        same through the ORM for the bulk call and for repeats).
         """
-        found = connection.execute(
-            _BENEFICIARY_BY_TAX_ID, {"tax_id": data.beneficiary_tax_id}
-        ).first()
+        found = _BENEFICIARY_BY_TAX_ID.first(tx, {"tax_id": data.beneficiary_tax_id})
         if found is None:
             raise _no_beneficiary(data.beneficiary_tax_id)
         key = {"source_system": data.source_system, "external_id": data.external_id}
-        if connection.execute(_ORDER_ID_BY_KEY, key).first() is not None:
+        if _ORDER_ID_BY_KEY.first(tx, key) is not None:
             return None
+        beneficiary_id, tax_id = found
         row, children = _new_order(
-            call, data, Party(id=found.id, tax_id=found.tax_id), self._clock()
+            call, data, Party(id=beneficiary_id, tax_id=tax_id), self._clock()
         )
-        connection.execute(_INSERT_ORDER, _columns(row))
+        _INSERT_ORDER.execute(tx, _columns(row))
         if children.detail is not None:
-            connection.execute(_INSERT_DETAIL, _columns(children.detail))
+            _INSERT_DETAIL.execute(tx, _columns(children.detail))
         if children.withholdings:
-            connection.execute(
-                _INSERT_WITHHOLDING, [_columns(w) for w in children.withholdings]
+            _INSERT_WITHHOLDING.execute_many(
+                tx, [_columns(w) for w in children.withholdings]
             )
-        self._audit.record(connection, self._entry(call, row.id, _created_detail(data)))
+        self._audit.record(tx, self._entry(call, row.id, _created_detail(data)))
         return order_view(row, children)
 
     def create_payment_orders(
@@ -628,18 +628,22 @@ class LegalService:
         )
 
 
-_BENEFICIARY_BY_TAX_ID = (
+_BENEFICIARY_BY_TAX_ID = Prepared(
     select(Party.id, Party.tax_id)
     .where(Party.tax_id == bindparam("tax_id"), Party.deleted_at.is_(None))
     .limit(1)
 )
-_ORDER_ID_BY_KEY = select(PaymentOrder.id).where(
-    PaymentOrder.source_system == bindparam("source_system"),
-    PaymentOrder.external_id == bindparam("external_id"),
+_ORDER_ID_BY_KEY = Prepared(
+    select(PaymentOrder.id).where(
+        PaymentOrder.source_system == bindparam("source_system"),
+        PaymentOrder.external_id == bindparam("external_id"),
+    )
 )
-_INSERT_ORDER = insert(PaymentOrder)
-_INSERT_DETAIL = insert(PaymentOrderDetail)
-_INSERT_WITHHOLDING = insert(PaymentOrderWithholding)
+_INSERT_ORDER = Prepared(insert_values(cast(Table, PaymentOrder.__table__)))
+_INSERT_DETAIL = Prepared(insert_values(cast(Table, PaymentOrderDetail.__table__)))
+_INSERT_WITHHOLDING = Prepared(
+    insert_values(cast(Table, PaymentOrderWithholding.__table__), skip=("id",))
+)
 
 
 def _new_order(

@@ -11,7 +11,7 @@ the chain. CPFs are masked before an entry is stored and hashed.
 
 The statements are built once and compiled once per dialect; ``record`` runs
 three of them (head, insert, advance) on the DBAPI cursor of the caller's
-connection, an ORM session's or a Core connection's alike.
+connection, an ORM session's, a Core connection's or a bare cursor's alike.
 """
 
 from __future__ import annotations
@@ -23,11 +23,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Connection, Dialect, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from adapter.audit.chain import GENESIS, HASHED, fields_hash
 from adapter.privacy import mask_cpfs
+from adapter.storage.cursor import Prepared, RawTransaction
 from adapter.storage.models import AuditEntry
 from adapter.storage.models_audit import CHAIN_HEAD_ID, AuditChainHead
 
@@ -58,8 +59,8 @@ class AuditRecord:
 
 
 # Entries are written with the change they record: in its ORM session, or on
-# its Core connection where a hot path runs without the ORM.
-Executor = Session | Connection
+# its Core connection or DBAPI cursor where a hot path runs without the ORM.
+Executor = Session | Connection | RawTransaction
 
 
 class AuditSink(Protocol):
@@ -99,49 +100,20 @@ _NEW_HEAD = insert(_HEAD_TABLE).values(
 )
 
 
-class _Compiled:
-    """One statement compiled for one dialect, with its parameters in order."""
-
-    def __init__(self, statement: Any, dialect: Dialect, literal: bool = False) -> None:
-        options = {"literal_binds": True} if literal else {}
-        compiled = statement.compile(dialect=dialect, compile_kwargs=options)
-        self.sql = compiled.string
-        self.order = tuple(compiled.positiontup or ()) if compiled.positional else None
-
-    def params(self, values: dict[str, Any]) -> Any:
-        if self.order is None:
-            return values
-        return tuple(values[name] for name in self.order)
-
-
 class _Statements:
-    """The writer's statements for one dialect, run on the DBAPI cursor of the
-    caller's connection (inside its transaction).
+    """The writer's statements, run on the DBAPI cursor of the caller's
+    connection (inside its transaction).
 
-    They touch only integers and text, except ``at``, which goes through its
-    column type's own bind processing. SQLAlchemy's per-execution work (about
-    40 µs a statement) was most of an entry's cost; compiled once, the three
+    SQLAlchemy's per-execution work (about 40 µs a statement) was most of an
+    entry's cost; prepared once (``storage.cursor.Prepared``), the three
     statements of an entry cost a few µs each.
     """
 
-    def __init__(self, dialect: Dialect) -> None:
-        self.head = _Compiled(_HEAD, dialect)
-        self.insert = _Compiled(_INSERT, dialect)
-        self.advance = _Compiled(_ADVANCE, dialect)
-        self.last_entry = _Compiled(_LAST_ENTRY, dialect, literal=True)  # LIMIT 1
-        self.new_head = _Compiled(_NEW_HEAD, dialect)
-        self.at: Any = _ENTRIES.c.at.type.bind_processor(dialect) or (lambda v: v)
-
-    @classmethod
-    def of(cls, dialect: Dialect) -> _Statements:
-        key = (dialect.name, dialect.driver, dialect.paramstyle)
-        found = _COMPILED.get(key)
-        if found is None:
-            found = _COMPILED[key] = cls(dialect)
-        return found
-
-
-_COMPILED: dict[tuple[str, str, str], _Statements] = {}
+    head = Prepared(_HEAD)
+    insert = Prepared(_INSERT)
+    advance = Prepared(_ADVANCE)
+    last_entry = Prepared(_LAST_ENTRY, literal=True)  # LIMIT 1
+    new_head = Prepared(_NEW_HEAD)
 
 
 def _fields(entry: AuditRecord, at: dt.datetime, seq: int) -> tuple[Any, ...]:
@@ -180,56 +152,50 @@ class AuditWriter:
     def record_many(self, session: Executor, entries: Sequence[AuditRecord]) -> None:
         if not entries:
             return
+        if isinstance(session, RawTransaction):
+            self._append(session, entries)
+            return
         connection = session.connection() if isinstance(session, Session) else session
-        statements = _Statements.of(connection.dialect)
         cursor = connection.connection.cursor()
         try:
-            self._append(cursor, statements, entries)
+            self._append(RawTransaction(cursor, connection.dialect), entries)
         finally:
             cursor.close()
 
-    def _append(
-        self, cursor: Any, statements: _Statements, entries: Sequence[AuditRecord]
-    ) -> None:
+    def _append(self, tx: RawTransaction, entries: Sequence[AuditRecord]) -> None:
         at = dt.datetime.now(dt.UTC)
-        stored_at = statements.at(at)
-        first_seq, prev_hash = _take_head(cursor, statements)
+        first_seq, prev_hash = _take_head(tx)
         seq = first_seq
         rows = []
         for entry in entries:
             seq += 1
             fields = _fields(entry, at, seq)
             digest = fields_hash(fields, prev_hash)
-            row = dict(zip(_ROW, (*fields, prev_hash, digest), strict=True))
-            row["at"] = stored_at
-            rows.append(statements.insert.params(row))
+            rows.append(dict(zip(_ROW, (*fields, prev_hash, digest), strict=True)))
             prev_hash = digest
         if len(rows) == 1:
-            cursor.execute(statements.insert.sql, rows[0])
+            _Statements.insert.execute(tx, rows[0])
         else:
-            cursor.executemany(statements.insert.sql, rows)
+            _Statements.insert.execute_many(tx, rows)
         advance = {
             "head_id": CHAIN_HEAD_ID,
             "from_seq": first_seq,
             "to_seq": seq,
             "to_hash": prev_hash,
         }
-        cursor.execute(statements.advance.sql, statements.advance.params(advance))
-        if cursor.rowcount != 1:
+        if _Statements.advance.execute(tx, advance).rowcount != 1:
             raise ChainError(
                 f"the audit chain head left seq {first_seq} while this "
                 "transaction held it"
             )
 
 
-def _take_head(cursor: Any, statements: _Statements) -> tuple[int, str]:
+def _take_head(tx: RawTransaction) -> tuple[int, str]:
     """Lock the chain head and read it; recreate it if someone deleted it."""
-    cursor.execute(statements.head.sql, statements.head.params({"head_id": 1}))
-    head = cursor.fetchone()
+    head = _Statements.head.first(tx, {"head_id": CHAIN_HEAD_ID})
     if head is not None:
         return int(head[0]), str(head[1])
-    cursor.execute(statements.last_entry.sql, statements.last_entry.params({}))
-    last = cursor.fetchone()
+    last = _Statements.last_entry.first(tx, {})
     seq, digest = (int(last[0]), str(last[1])) if last is not None else (0, GENESIS)
     if last is not None:
         log.warning(
@@ -238,5 +204,5 @@ def _take_head(cursor: Any, statements: _Statements) -> tuple[int, str]:
             seq,
         )
     values = {"head_id": CHAIN_HEAD_ID, "to_seq": seq, "to_hash": digest}
-    cursor.execute(statements.new_head.sql, statements.new_head.params(values))
+    _Statements.new_head.execute(tx, values)
     return seq, digest

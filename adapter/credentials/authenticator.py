@@ -14,11 +14,12 @@ import binascii
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from typing import NamedTuple, cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from lxml import etree
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from adapter.credentials.usernametoken import (
@@ -35,6 +36,7 @@ from adapter.credentials.users import (
 )
 from adapter.errors import AuthenticationError, SignatureError
 from adapter.signing import signer_certificates, verify_envelope
+from adapter.storage.cursor import Prepared, RawTransaction, insert_values
 from adapter.storage.db import Database
 from adapter.storage.models import UsedNonce, User
 from adapter.xmlutil import DS, WSSE, WSU
@@ -50,9 +52,24 @@ _USER_COLUMNS = (
     User.failed_logins,
     User.certificate_pem,
 )
-# Built once: every call runs these two.
-_USER_BY_NAME = select(*_USER_COLUMNS).where(User.name == bindparam("name"))
-_STORE_NONCE = insert(UsedNonce)
+# Every call runs these: compiled once, run on the DBAPI cursor.
+_USER_BY_NAME = Prepared(select(*_USER_COLUMNS).where(User.name == bindparam("name")))
+_STORE_NONCE = Prepared(insert_values(cast(Table, UsedNonce.__table__)))
+_CLEAR_FAILURES = Prepared(
+    update(User)
+    .where(User.name == bindparam("user_name"))
+    .values(failed_logins=0, first_failure_at=None, locked_until=None)
+)
+
+
+class _UserRow(NamedTuple):
+    name: str
+    role: str
+    password_hash: str
+    password_secret: bytes
+    locked_until: dt.datetime | None
+    failed_logins: int
+    certificate_pem: str | None
 
 
 @dataclass(frozen=True)
@@ -176,9 +193,9 @@ class Authenticator:
         """A signature seen before is a replayed request, like a reused nonce."""
         marker = "sig:" + hashlib.sha256(value).hexdigest()
         try:
-            with self._db.connection() as connection:
-                connection.execute(
-                    _STORE_NONCE, {"user_name": name, "nonce": marker, "seen_at": now}
+            with self._db.cursor() as tx:
+                _STORE_NONCE.execute(
+                    tx, {"user_name": name, "nonce": marker, "seen_at": now}
                 )
         except IntegrityError:
             raise AuthenticationError(
@@ -186,23 +203,20 @@ class Authenticator:
             ) from None
 
     def _check_user(self, token: Token, now: dt.datetime) -> UserRecord:
-        # One transaction, in Core statements (this runs on every call): the
+        # One transaction on the DBAPI cursor (this runs on every call): the
         # nonce is stored only for a good password, and a second use of it
         # fails on the primary key (a replay).
         try:
-            with self._db.connection() as connection:
-                user = connection.execute(
-                    _USER_BY_NAME, {"name": token.username}
-                ).one_or_none()
+            with self._db.cursor() as tx:
+                found = _USER_BY_NAME.first(tx, {"name": token.username})
+                user = _UserRow(*found) if found is not None else None
                 if user is not None and _locked(user.locked_until, now):
                     raise AuthenticationError(
                         f"user {user.name} is locked after repeated failures until "
                         f"{user.locked_until:%Y-%m-%dT%H:%M:%SZ}"
                     )
                 if user is not None and self._password_ok(user, token):
-                    self._remember(
-                        connection, user.name, user.failed_logins, token, now
-                    )
+                    self._remember(tx, user.name, user.failed_logins, token, now)
                     return UserRecord(user.name, user.role, user.certificate_pem)
         except IntegrityError:
             raise AuthenticationError(
@@ -213,22 +227,18 @@ class Authenticator:
 
     def _remember(
         self,
-        connection: Connection,
+        tx: RawTransaction,
         name: str,
         failed_logins: int,
         token: Token,
         now: dt.datetime,
     ) -> None:
         if failed_logins:
-            connection.execute(
-                update(User)
-                .where(User.name == name)
-                .values(failed_logins=0, first_failure_at=None, locked_until=None)
-            )
+            _CLEAR_FAILURES.execute(tx, {"user_name": name})
         if token.nonce is not None:
             nonce = base64.b64encode(token.nonce).decode()
-            connection.execute(
-                _STORE_NONCE, {"user_name": name, "nonce": nonce, "seen_at": now}
+            _STORE_NONCE.execute(
+                tx, {"user_name": name, "nonce": nonce, "seen_at": now}
             )
 
     def _count_failure(self, username: str, now: dt.datetime) -> None:

@@ -36,8 +36,10 @@ _hasher = PasswordHasher()
 class StoredPassword(Protocol):
     """What a password check reads: a ``User`` row, or a row of its columns."""
 
-    password_hash: str
-    password_secret: bytes
+    @property
+    def password_hash(self) -> str: ...
+    @property
+    def password_secret(self) -> bytes: ...
 
 
 MIN_PASSWORD = 12

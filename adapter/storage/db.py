@@ -17,7 +17,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from tenacity import (
     before_sleep_log,
@@ -26,6 +26,8 @@ from tenacity import (
     stop_after_delay,
     wait_exponential,
 )
+
+from adapter.storage.cursor import RawTransaction
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +119,36 @@ class Database:
         """
         with self.engine.begin() as connection:
             yield connection
+
+    @contextmanager
+    def cursor(self) -> Iterator[RawTransaction]:
+        """A DBAPI cursor in one transaction, with the dialect to prepare for.
+
+        For the few statements every call runs (``storage.cursor.Prepared``):
+        a pooled connection without SQLAlchemy's per-statement work. Commits
+        when the block ends, rolls back when it raises; a driver error comes
+        out as SQLAlchemy's own exception (``IntegrityError`` and so on).
+        """
+        dialect = self.engine.dialect
+        raw = self.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            try:
+                if dialect.name == "sqlite":
+                    cursor.execute("BEGIN IMMEDIATE")
+                yield RawTransaction(cursor, dialect)
+                raw.commit()
+            except BaseException:
+                raw.rollback()
+                raise
+            finally:
+                cursor.close()
+        except dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(
+                None, None, exc, dialect.loaded_dbapi.Error
+            ) from exc
+        finally:
+            raw.close()
 
     def dispose(self) -> None:
         self.engine.dispose()
