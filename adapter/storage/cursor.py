@@ -19,6 +19,7 @@ from typing import Any, cast
 from sqlalchemy import Dialect, Insert, Table, bindparam, insert
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import BindParameter
 
 Processor = Callable[[Any], Any] | None
 
@@ -43,26 +44,25 @@ class Compiled:
         )
         self.sql = compiled.string
         self.positional = compiled.positional
-        names = tuple(compiled.positiontup or ()) if compiled.positional else ()
-        self.names = names or tuple(compiled.binds)
+        by_name = {name: bind for bind, name in compiled.bind_names.items()}
+        self.names = (
+            tuple(compiled.positiontup or ()) if compiled.positional else tuple(by_name)
+        )
         self.binds: dict[str, Processor] = {
-            name: compiled.binds[name]
-            .type.dialect_impl(dialect)
-            .bind_processor(dialect)
-            for name in self.names
-            if name in compiled.binds
+            name: _bind_processor(by_name[name], dialect) for name in self.names
         }
-        # Values written into the statement itself (``.values(x=0)``).
+        # Values written into the statement itself (``.values(x=0)``, a LIMIT).
         self.fixed = {
             name: bind.value
-            for name, bind in compiled.binds.items()
-            if not bind.required and not bind.callable
+            for name, bind in by_name.items()
+            if not bind.required and bind.callable is None
         }
-        columns = getattr(statement, "selected_columns", ())
-        self.results: tuple[Processor, ...] = tuple(
-            column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in columns
-        )
+        self._types = [
+            column.type.dialect_impl(dialect)
+            for column in getattr(statement, "selected_columns", ())
+        ]
+        self._dialect = dialect
+        self._results: tuple[Processor, ...] | None = None
 
     def params(self, values: Mapping[str, Any]) -> Any:
         """The DBAPI parameters for ``values``, each through its bind processor."""
@@ -74,14 +74,27 @@ class Compiled:
             return tuple(converted[name] for name in self.names)
         return converted
 
-    def row(self, raw: Sequence[Any] | None) -> tuple[Any, ...] | None:
-        """A fetched row with each column through its result processor."""
+    def row(self, cursor: Any) -> tuple[Any, ...] | None:
+        """The next row, each column through its result processor."""
+        raw = cursor.fetchone()
         if raw is None:
             return None
+        if self._results is None:
+            # Some drivers' processors depend on the type code the database
+            # reports (PostgreSQL's numerics): known once a row has come.
+            self._results = tuple(
+                kind.result_processor(self._dialect, column[1])
+                for kind, column in zip(self._types, cursor.description, strict=True)
+            )
         return tuple(
             process(value) if process is not None else value
-            for process, value in zip(self.results, raw, strict=True)
+            for process, value in zip(self._results, raw, strict=True)
         )
+
+
+def _bind_processor(bind: BindParameter[Any], dialect: Dialect) -> Processor:
+    # The dialect's own implementation of the type: what SQLAlchemy would use.
+    return bind.type.dialect_impl(dialect).bind_processor(dialect)
 
 
 class Prepared:
@@ -125,7 +138,7 @@ class Prepared:
         """The first row of a select, through the columns' result processors."""
         compiled = self.on(tx.dialect)
         tx.cursor.execute(compiled.sql, compiled.params(values))
-        return compiled.row(tx.cursor.fetchone())
+        return compiled.row(tx.cursor)
 
 
 def insert_values(table: Table, *, skip: Sequence[str] = ()) -> Insert:
