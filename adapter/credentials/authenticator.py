@@ -62,6 +62,30 @@ _CLEAR_FAILURES = Prepared(
 )
 
 
+@dataclass(frozen=True)
+class _Remember:
+    """After a good password: clear the failure count, store the nonce."""
+
+    name: str
+    failed_logins: int
+    token: Token
+    now: dt.datetime
+
+    def __call__(self, tx: RawTransaction) -> None:
+        if self.failed_logins:
+            _CLEAR_FAILURES.execute(tx, {"user_name": self.name})
+        if self.token.nonce is None:
+            return
+        nonce = base64.b64encode(self.token.nonce).decode()
+        values = {"user_name": self.name, "nonce": nonce, "seen_at": self.now}
+        try:
+            _STORE_NONCE.execute(tx, values)
+        except tx.dialect.loaded_dbapi.IntegrityError:
+            raise AuthenticationError(
+                _REFUSED + ": the nonce was already used (replay)"
+            ) from None
+
+
 class _UserRow(NamedTuple):
     name: str
     role: str
@@ -203,43 +227,23 @@ class Authenticator:
             ) from None
 
     def _check_user(self, token: Token, now: dt.datetime) -> UserRecord:
-        # One transaction on the DBAPI cursor (this runs on every call): the
-        # nonce is stored only for a good password, and a second use of it
-        # fails on the primary key (a replay).
-        try:
-            with self._db.cursor() as tx:
-                found = _USER_BY_NAME.first(tx, {"name": token.username})
-                user = _UserRow(*found) if found is not None else None
-                if user is not None and _locked(user.locked_until, now):
-                    raise AuthenticationError(
-                        f"user {user.name} is locked after repeated failures until "
-                        f"{user.locked_until:%Y-%m-%dT%H:%M:%SZ}"
-                    )
-                if user is not None and self._password_ok(user, token):
-                    self._remember(tx, user.name, user.failed_logins, token, now)
-                    return UserRecord(user.name, user.role, user.certificate_pem)
-        except IntegrityError:
+        # A read (this runs on every call); the nonce of a good password is
+        # then written with the call's own transaction (``Database.defer``),
+        # where a second use of it fails on the primary key: a replay.
+        with self._db.cursor(write=False) as tx:
+            found = _USER_BY_NAME.first(tx, {"name": token.username})
+        user = _UserRow(*found) if found is not None else None
+        if user is not None and _locked(user.locked_until, now):
             raise AuthenticationError(
-                _REFUSED + ": the nonce was already used (replay)"
-            ) from None
+                f"user {user.name} is locked after repeated failures until "
+                f"{user.locked_until:%Y-%m-%dT%H:%M:%SZ}"
+            )
+        if user is not None and self._password_ok(user, token):
+            if user.failed_logins or token.nonce is not None:
+                self._db.defer(_Remember(user.name, user.failed_logins, token, now))
+            return UserRecord(user.name, user.role, user.certificate_pem)
         self._count_failure(token.username, now)
         raise AuthenticationError(_REFUSED + ": wrong user name or password")
-
-    def _remember(
-        self,
-        tx: RawTransaction,
-        name: str,
-        failed_logins: int,
-        token: Token,
-        now: dt.datetime,
-    ) -> None:
-        if failed_logins:
-            _CLEAR_FAILURES.execute(tx, {"user_name": name})
-        if token.nonce is not None:
-            nonce = base64.b64encode(token.nonce).decode()
-            _STORE_NONCE.execute(
-                tx, {"user_name": name, "nonce": nonce, "seen_at": now}
-            )
 
     def _count_failure(self, username: str, now: dt.datetime) -> None:
         """Count a wrong password in its own transaction; lock at the limit."""

@@ -8,8 +8,9 @@ cannot be refused the upgrade to writer ("database is locked").
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,34 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "heads")
 
 
+DeferredWrite = Callable[[RawTransaction], None]
+
+
+class _Batch:
+    """Deferred writes taken by one transaction; remembers the one that failed."""
+
+    def __init__(self, writes: list[DeferredWrite]) -> None:
+        self.writes = writes
+        self.failed: DeferredWrite | None = None
+
+    def run(self, tx: RawTransaction) -> None:
+        for write in self.writes:
+            self.failed = write
+            write(tx)
+        self.failed = None
+
+    def unfinished(self) -> list[DeferredWrite]:
+        return [w for w in self.writes if w is not self.failed]
+
+
+def _run_on(connection: Connection, batch: _Batch) -> None:
+    cursor = connection.connection.cursor()
+    try:
+        batch.run(RawTransaction(cursor, connection.dialect))
+    finally:
+        cursor.close()
+
+
 class Database:
     """Engine plus session factory; ``transaction()`` is the unit of work."""
 
@@ -97,6 +126,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._pending: ContextVar[list[DeferredWrite] | None] = ContextVar(
+            f"ponte_deferred_{id(self)}", default=None
+        )
 
     def prepare(self) -> None:
         """Wait for the database and migrate it; call once at start-up."""
@@ -106,40 +138,57 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session whose work commits together or not at all."""
-        with self._sessions() as session, session.begin():
-            yield session
+        batch = self._take_deferred()
+        try:
+            with self._sessions() as session, session.begin():
+                if batch:
+                    connection = session.connection()
+                    _run_on(connection, batch)
+                yield session
+        except BaseException:
+            self._give_back(batch)
+            raise
 
     @contextmanager
     def connection(self) -> Iterator[Connection]:
-        """A Core connection in one transaction, for hot paths without the ORM.
-
-        A Session's unit of work costs about 0.3 ms a transaction on top of
-        the statements; per-call work such as checking a password and
-        storing its nonce does not need it.
-        """
-        with self.engine.begin() as connection:
-            yield connection
+        """A Core connection in one transaction, without the ORM's unit of work."""
+        batch = self._take_deferred()
+        try:
+            with self.engine.begin() as connection:
+                if batch:
+                    _run_on(connection, batch)
+                yield connection
+        except BaseException:
+            self._give_back(batch)
+            raise
 
     @contextmanager
-    def cursor(self) -> Iterator[RawTransaction]:
+    def cursor(self, *, write: bool = True) -> Iterator[RawTransaction]:
         """A DBAPI cursor in one transaction, with the dialect to prepare for.
 
         For the few statements every call runs (``storage.cursor.Prepared``):
         a pooled connection without SQLAlchemy's per-statement work. Commits
         when the block ends, rolls back when it raises; a driver error comes
         out as SQLAlchemy's own exception (``IntegrityError`` and so on).
+        ``write=False``: a read, which on SQLite does not take the writer's
+        lock, and does not carry the call's deferred writes.
         """
         dialect = self.engine.dialect
         raw = self.engine.raw_connection()
+        batch = self._take_deferred() if write else None
         try:
             cursor = raw.cursor()
             try:
-                if dialect.name == "sqlite":
+                if write and dialect.name == "sqlite":
                     cursor.execute("BEGIN IMMEDIATE")
-                yield RawTransaction(cursor, dialect)
+                tx = RawTransaction(cursor, dialect)
+                if batch:
+                    batch.run(tx)
+                yield tx
                 raw.commit()
             except BaseException:
                 raw.rollback()
+                self._give_back(batch)
                 raise
             finally:
                 cursor.close()
@@ -149,6 +198,64 @@ class Database:
             ) from exc
         finally:
             raw.close()
+
+    # Writes that ride with a call's own transaction
+
+    def defer(self, write: DeferredWrite) -> None:
+        """Store ``write`` in the current call's next transaction.
+
+        Inside ``call()``, ``write`` runs first in the next write transaction
+        the call opens (any of the three kinds above) and commits or rolls
+        back with it; after a rollback it waits for the next one, such as the
+        transaction that audits the failure. A write that raises is dropped:
+        its error is why the transaction failed. Outside a call it runs at
+        once, in a transaction of its own.
+
+        Authentication stores the request's nonce this way: one transaction
+        a call instead of two.
+        """
+        pending = self._pending.get()
+        if pending is None:
+            with self.cursor() as tx:
+                write(tx)
+        else:
+            pending.append(write)
+
+    @contextmanager
+    def call(self) -> Iterator[None]:
+        """The scope of one inbound call's deferred writes.
+
+        Call ``store_deferred()`` before the call succeeds; what is still
+        pending when the scope ends (a call that failed and could not even
+        audit its failure) is dropped.
+        """
+        token = self._pending.set([])
+        try:
+            yield
+        finally:
+            left = self._pending.get()
+            self._pending.reset(token)
+            if left:
+                log.warning("%d deferred write(s) of a failed call dropped", len(left))
+
+    def store_deferred(self) -> None:
+        """Store, in a transaction of their own, the writes no transaction took."""
+        if self._pending.get():
+            with self.cursor():
+                pass
+
+    def _take_deferred(self) -> _Batch | None:
+        pending = self._pending.get()
+        if not pending:
+            return None
+        batch = _Batch(list(pending))
+        pending.clear()
+        return batch
+
+    def _give_back(self, batch: _Batch | None) -> None:
+        pending = self._pending.get()
+        if batch is not None and pending is not None:
+            pending[:0] = batch.unfinished()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -387,6 +387,41 @@ def test_replayed_nonce_is_rejected(server: Installation) -> None:
     assert "replay" in fault.message
 
 
+@pytest.mark.parametrize("check", ["rules", "database"])
+def test_a_request_that_failed_is_a_replay_the_second_time(
+    server: Installation, check: str
+) -> None:
+    # The nonce is stored with the call's own transaction; when the call
+    # fails (in its rules, before any transaction, or in the database) it is
+    # stored on its own, so the same request sent again is refused as a
+    # replay, and both refusals are audited.
+    created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    header = security_header(nonce=os.urandom(16), created=created)
+    if check == "rules":  # a CPF whose check digits are wrong
+        request, code = (
+            "<p:UpsertParty><p:party><p:sourceSystem>TEST</p:sourceSystem>"
+            f"<p:externalId>{new_id('BADCPF')}</p:externalId><p:kind>person</p:kind>"
+            "<p:taxId>123.456.789-00</p:taxId><p:name>Fulano</p:name>"
+            "</p:party></p:UpsertParty>",
+            "Client.Validation",
+        )
+    else:
+        request, code = (
+            "<p:GetParty><p:sourceSystem>SAP</p:sourceSystem>"
+            f"<p:externalId>{new_id('NOBODY')}</p:externalId></p:GetParty>",
+            "Client.NotFound",
+        )
+    body = envelope(request, header).encode()
+
+    with nothing_written(server, code):
+        first = soap_fault(post(server, body))
+    with nothing_written(server, "Client.Authentication"):
+        second = soap_fault(post(server, body))
+
+    assert first.code == code, first
+    assert second.code == "Client.Authentication" and "replay" in second.message
+
+
 def test_stale_created_is_rejected(server: Installation) -> None:
     ten_minutes_ago = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)
     token = UsernameToken("erp", PASSWORD, use_digest=True, created=ten_minutes_ago)

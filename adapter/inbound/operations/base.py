@@ -111,8 +111,17 @@ def _claimed_user(header: Any, authorization: str | None) -> str | None:
 
 
 def run_operation(ctx: Any, name: str, work: Callable[[CallContext], R]) -> R:
-    """Authenticate, authorize, run ``work`` and turn errors into faults."""
+    """Authenticate, authorize, run ``work`` and turn errors into faults.
+
+    The nonce that authentication accepts is stored in the call's own
+    transaction (``Database.defer``), or with the audit entry of its failure.
+    """
     runtime = runtime_of(ctx)
+    with runtime.db.call():
+        return _run(ctx, runtime, name, work)
+
+
+def _run(ctx: Any, runtime: Any, name: str, work: Callable[[CallContext], R]) -> R:
     environ = getattr(ctx.transport, "req_env", None)
     if environ is not None:
         environ[AUDITED] = True
@@ -136,20 +145,22 @@ def run_operation(ctx: Any, name: str, work: Callable[[CallContext], R]) -> R:
         call = dataclasses.replace(call, actor=user.name)
         authorize(user.name, user.role, name)
         result = work(call)
+        runtime.db.store_deferred()
     except PonteError as exc:
-        if isinstance(exc, AuthenticationError):
+        error = _store_nonce_of_failed_call(runtime) or exc
+        if isinstance(error, AuthenticationError):
             claimed = _claimed_user(header, environ.get("HTTP_AUTHORIZATION"))
             call = dataclasses.replace(call, claimed_user=claimed)
-        _record_failure(runtime, call, exc.code, str(exc))
+        _record_failure(runtime, call, error.code, str(error))
         log.info(
             "soap op=%s user=%s outcome=fault code=%s ms=%d cid=%s",
             name,
             call.actor,
-            exc.code,
+            error.code,
             call.elapsed_ms(),
             call.correlation_id,
         )
-        raise _fault(exc.code, str(exc), call.correlation_id) from exc
+        raise _fault(error.code, str(error), call.correlation_id) from exc
     except Exception as exc:
         log.exception(
             "soap op=%s user=%s outcome=error cid=%s",
@@ -157,6 +168,7 @@ def run_operation(ctx: Any, name: str, work: Callable[[CallContext], R]) -> R:
             call.actor,
             call.correlation_id,
         )
+        _store_nonce_of_failed_call(runtime)
         _record_failure(runtime, call, "Server.Internal", type(exc).__name__)
         raise _fault(
             "Server.Internal",
@@ -171,6 +183,22 @@ def run_operation(ctx: Any, name: str, work: Callable[[CallContext], R]) -> R:
         call.correlation_id,
     )
     return result
+
+
+def _store_nonce_of_failed_call(runtime: Any) -> AuthenticationError | None:
+    """Store the nonce that the failed call's rolled-back work did not.
+
+    A request that failed once is refused as a replay the next time, as it
+    was before it failed. Returns the replay error when the nonce was
+    already used: that, not what the work said, is the answer to give.
+    """
+    try:
+        runtime.db.store_deferred()
+    except AuthenticationError as replay:
+        return replay
+    except Exception:
+        log.exception("the nonce of a failed call could not be stored")
+    return None
 
 
 def _fault(code: str, message: str, correlation_id: str) -> Fault:
