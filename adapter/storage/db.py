@@ -3,6 +3,10 @@
 SQLite runs in WAL mode with ``synchronous=NORMAL`` and every transaction
 starts with ``BEGIN IMMEDIATE``: a transaction that reads and then writes
 cannot be refused the upgrade to writer ("database is locked").
+
+An inbound call's own small writes (the nonce its login used) are deferred
+into the call's first write transaction (``Database.defer``), so a call
+commits once.
 """
 
 from __future__ import annotations
@@ -175,9 +179,9 @@ class Database:
         """
         dialect = self.engine.dialect
         raw = self.engine.raw_connection()
-        batch = self._take_deferred() if write else None
         try:
             cursor = raw.cursor()
+            batch = self._take_deferred() if write else None
             try:
                 if write and dialect.name == "sqlite":
                     cursor.execute("BEGIN IMMEDIATE")
