@@ -19,7 +19,7 @@ from typing import NamedTuple, cast
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from lxml import etree
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from adapter.credentials.usernametoken import (
@@ -55,9 +55,15 @@ _USER_COLUMNS = (
 # Every call runs these: compiled once, run on the DBAPI cursor.
 _USER_BY_NAME = Prepared(select(*_USER_COLUMNS).where(User.name == bindparam("name")))
 _STORE_NONCE = Prepared(insert_values(cast(Table, UsedNonce.__table__)))
+# Only as the login read them: failures counted since (a lock set by someone
+# guessing meanwhile) stay.
 _CLEAR_FAILURES = Prepared(
     update(User)
-    .where(User.name == bindparam("user_name"))
+    .where(
+        User.name == bindparam("user_name"),
+        User.failed_logins == bindparam("seen_failures"),
+        or_(User.locked_until.is_(None), User.locked_until <= bindparam("now")),
+    )
     .values(failed_logins=0, first_failure_at=None, locked_until=None)
 )
 
@@ -73,7 +79,12 @@ class _Remember:
 
     def __call__(self, tx: RawTransaction) -> None:
         if self.failed_logins:
-            _CLEAR_FAILURES.execute(tx, {"user_name": self.name})
+            seen = {
+                "user_name": self.name,
+                "seen_failures": self.failed_logins,
+                "now": self.now,
+            }
+            _CLEAR_FAILURES.execute(tx, seen)
         if self.token.nonce is None:
             return
         nonce = base64.b64encode(self.token.nonce).decode()

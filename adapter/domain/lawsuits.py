@@ -92,7 +92,7 @@ def parse_money(value: Decimal | str | int | None, field: str) -> Decimal | None
     if not amount.is_finite():
         raise ValidationError(field, "must be a decimal number")
     if abs(amount) > MAX_AMOUNT:
-        raise ValidationError(field, "must be at most 999999999999999.99")
+        raise ValidationError(field, f"must be at most {MAX_AMOUNT}")
     if amount != amount.quantize(Decimal("0.01")):
         raise ValidationError(field, "must have at most 2 decimal places")
     return amount.quantize(Decimal("0.01"))

@@ -16,7 +16,11 @@ if TYPE_CHECKING:  # both modules build on this one
     from adapter.domain.payment_order_rules import PaymentInstruction
     from adapter.domain.withholdings import Withholding
 
-MAX_AMOUNT = Decimal("999999999999999.99")  # decimal(17, 2)
+# 15 significant digits: SQLite keeps a NUMERIC column as a binary double,
+# which holds every amount up to here exactly to the cent (and no more: from
+# about 9e13 a cent is lost). The same cap on every database, so a record
+# PostgreSQL accepts is one SQLite keeps. The columns are decimal(17, 2).
+MAX_AMOUNT = Decimal("9999999999999.99")
 
 
 class PaymentType(enum.StrEnum):
@@ -102,7 +106,7 @@ def validate_amount(value: Decimal | str | None, field: str = "amount") -> Decim
     if amount <= 0:
         raise ValidationError(field, "must be greater than zero")
     if amount > MAX_AMOUNT:
-        raise ValidationError(field, "must be at most 999999999999999.99")
+        raise ValidationError(field, f"must be at most {MAX_AMOUNT}")
     if amount != amount.quantize(Decimal("0.01")):
         raise ValidationError(field, "must have at most 2 decimal places")
     return amount.quantize(Decimal("0.01"))

@@ -99,20 +99,14 @@ DeferredWrite = Callable[[RawTransaction], None]
 
 
 class _Batch:
-    """Deferred writes taken by one transaction; remembers the one that failed."""
+    """Deferred writes taken by one transaction."""
 
     def __init__(self, writes: list[DeferredWrite]) -> None:
         self.writes = writes
-        self.failed: DeferredWrite | None = None
 
     def run(self, tx: RawTransaction) -> None:
         for write in self.writes:
-            self.failed = write
             write(tx)
-        self.failed = None
-
-    def unfinished(self) -> list[DeferredWrite]:
-        return [w for w in self.writes if w is not self.failed]
 
 
 def _run_on(connection: Connection, batch: _Batch) -> None:
@@ -210,10 +204,10 @@ class Database:
 
         Inside ``call()``, ``write`` runs first in the next write transaction
         the call opens (any of the three kinds above) and commits or rolls
-        back with it; after a rollback it waits for the next one, such as the
-        transaction that audits the failure. A write that raises is dropped:
-        its error is why the transaction failed. Outside a call it runs at
-        once, in a transaction of its own.
+        back with it; after a rollback, its own or the work's, it waits for
+        the next one. A failed call tries ``store_deferred()`` and, when that
+        fails too, ``drop_deferred()`` before it audits the failure. Outside
+        a call it runs at once, in a transaction of its own.
 
         Authentication stores the request's nonce this way: one transaction
         a call instead of two.
@@ -230,8 +224,7 @@ class Database:
         """The scope of one inbound call's deferred writes.
 
         Call ``store_deferred()`` before the call succeeds; what is still
-        pending when the scope ends (a call that failed and could not even
-        audit its failure) is dropped.
+        pending when the scope ends is dropped, with a warning.
         """
         token = self._pending.set([])
         try:
@@ -240,13 +233,21 @@ class Database:
             left = self._pending.get()
             self._pending.reset(token)
             if left:
-                log.warning("%d deferred write(s) of a failed call dropped", len(left))
+                log.warning("%d deferred write(s) left at the end of a call", len(left))
 
     def store_deferred(self) -> None:
         """Store, in a transaction of their own, the writes no transaction took."""
         if self._pending.get():
             with self.cursor():
                 pass
+
+    def drop_deferred(self) -> int:
+        """Forget the call's pending writes (they cannot be stored); how many."""
+        pending = self._pending.get()
+        dropped = len(pending or ())
+        if pending:
+            pending.clear()
+        return dropped
 
     def _take_deferred(self) -> _Batch | None:
         pending = self._pending.get()
@@ -259,7 +260,7 @@ class Database:
     def _give_back(self, batch: _Batch | None) -> None:
         pending = self._pending.get()
         if batch is not None and pending is not None:
-            pending[:0] = batch.unfinished()
+            pending[:0] = batch.writes
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -7,6 +7,8 @@ that fails is dropped; a rolled-back one waits for the next transaction.
 
 from __future__ import annotations
 
+import datetime as dt
+import threading
 from typing import cast
 
 import pytest
@@ -83,7 +85,9 @@ def test_a_rolled_back_write_waits_for_the_next_transaction(rt: Runtime) -> None
     assert nonces(db) == ["kept"]
 
 
-def test_a_replayed_nonce_fails_the_work_and_is_not_tried_again(rt: Runtime) -> None:
+def test_a_replayed_nonce_fails_the_work_and_nothing_of_it_commits(
+    rt: Runtime,
+) -> None:
     db, auth = rt.db, rt.authenticator
     token = header(PASSWORD, digest=True, nonce=b"one-time")
     with db.call():
@@ -99,10 +103,36 @@ def test_a_replayed_nonce_fails_the_work_and_is_not_tried_again(rt: Runtime) -> 
             db.transaction() as session,
         ):
             session.execute(delete(User))  # ...the work's transaction does
-        db.store_deferred()  # the failed write is not tried again
+        with pytest.raises(AuthenticationError, match="replay"):
+            db.store_deferred()  # it stays a replay however often it is tried
+        assert db.drop_deferred() == 1  # what the failed call does then
 
     assert len(stored) == 1 and nonces(db) == stored
     assert users(db) == 1  # the work did not commit
+
+
+def test_a_write_that_failed_is_tried_again_by_the_next_transaction(
+    rt: Runtime,
+) -> None:
+    # A lock timeout or a full disk on the nonce: the failure path tries it
+    # again before it audits the failure.
+    attempts: list[int] = []
+    store = nonce_write("second-try")
+
+    def flaky(tx: RawTransaction) -> None:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise OSError("disk full")
+        store(tx)
+
+    with rt.db.call():
+        rt.db.defer(flaky)
+        with pytest.raises(OSError, match="disk full"), rt.db.cursor():
+            pass
+        rt.db.store_deferred()
+
+    assert len(attempts) == 2
+    assert nonces(rt.db) == ["second-try"]
 
 
 def test_what_is_left_when_a_call_ends_is_dropped(
@@ -112,4 +142,51 @@ def test_what_is_left_when_a_call_ends_is_dropped(
         rt.db.defer(nonce_write("lost"))
 
     assert nonces(rt.db) == []
-    assert "1 deferred write(s) of a failed call dropped" in caplog.text
+    assert "1 deferred write(s) left at the end of a call" in caplog.text
+
+
+def test_a_lock_set_while_a_good_login_is_in_flight_stays(rt: Runtime) -> None:
+    # The user has 4 failures and logs in right; before that call commits,
+    # someone guessing makes the 5th and locks the user. The good call's
+    # deferred reset must not lift that lock.
+    auth = rt.authenticator
+    for i in range(4):
+        with pytest.raises(AuthenticationError, match="wrong"):
+            auth.authenticate(header("wrong-password-x", nonce=b"w%d" % i), now=NOW)
+    guesses: list[BaseException] = []
+
+    def guess() -> None:  # another request, in a context of its own
+        try:
+            auth.authenticate(header("wrong-password-x", nonce=b"w4"), now=NOW)
+        except AuthenticationError as refused:
+            guesses.append(refused)
+
+    with rt.db.call():
+        auth.authenticate(header(PASSWORD, nonce=b"good"), now=NOW)  # reads 4
+        attacker = threading.Thread(target=guess)
+        attacker.start()
+        attacker.join()
+        rt.db.store_deferred()  # the good call commits
+
+    assert "wrong user name or password" in str(guesses[0])
+
+    with pytest.raises(AuthenticationError, match="locked after repeated failures"):
+        auth.authenticate(header(PASSWORD, nonce=b"after"), now=NOW)
+    assert len(nonces(rt.db)) == 1  # the good call's nonce was stored
+
+
+def test_a_good_login_after_the_lock_expired_clears_the_count(rt: Runtime) -> None:
+    auth = rt.authenticator
+    for i in range(5):
+        with pytest.raises(AuthenticationError, match="wrong"):
+            auth.authenticate(header("wrong-password-x", nonce=b"x%d" % i), now=NOW)
+    later = NOW + dt.timedelta(minutes=16)
+    with rt.db.call():
+        auth.authenticate(header(PASSWORD, nonce=b"ok", created=later), now=later)
+        rt.db.store_deferred()
+
+    with rt.db.engine.connect() as connection:
+        state = connection.execute(
+            select(User.failed_logins, User.locked_until).where(User.name == "erp")
+        ).one()
+    assert tuple(state) == (0, None)

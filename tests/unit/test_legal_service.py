@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -71,6 +72,26 @@ def test_repeated_create_returns_the_first_order(runtime: Runtime) -> None:
     with pytest.raises(ConflictError, match="already names a different payment order"):
         runtime.legal.create_payment_order(CALL, order_input(amount="11.00"))
     assert count(runtime, PaymentOrder) == 1
+
+
+@pytest.mark.parametrize(
+    "amount", ["9999999999999.99", "9999999999999.98", "1234567890123.45", "0.01"]
+)
+def test_the_largest_amounts_come_back_to_the_cent(
+    runtime: Runtime, amount: str
+) -> None:
+    # SQLite keeps NUMERIC as a binary double: amounts are capped where a
+    # double still holds every cent (a cent was lost above about 9e13, and a
+    # repeat of the same order then looked like a different one).
+    runtime.parties.upsert(CALL, PARTY)
+    created, _ = runtime.legal.create_payment_order(CALL, order_input(amount=amount))
+    again, outcome = runtime.legal.create_payment_order(
+        CALL, order_input(amount=amount)
+    )
+    stored = runtime.legal.get_payment_order(CALL, created.id)
+
+    assert created.amount == stored.amount == Decimal(amount)
+    assert outcome == "unchanged" and again.id == created.id
 
 
 def test_approval_writes_the_event_and_one_delivery_per_target(

@@ -44,6 +44,8 @@ def test_valid_order_is_normalized() -> None:
         ("NaN", "decimal number"),
         ("abc", "decimal number"),
         ("1000000000000000.00", "at most"),
+        ("10000000000000.00", "must be at most 9999999999999.99"),
+        ("90071992547409.99", "must be at most 9999999999999.99"),
     ],
 )
 def test_bad_amount_names_field_and_rule(value: str, rule: str) -> None:

@@ -16,7 +16,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from lxml import etree
 from spyne import Fault, Integer, Unicode
@@ -148,19 +148,7 @@ def _run(ctx: Any, runtime: Any, name: str, work: Callable[[CallContext], R]) ->
         runtime.db.store_deferred()
     except PonteError as exc:
         error = _store_nonce_of_failed_call(runtime) or exc
-        if isinstance(error, AuthenticationError):
-            claimed = _claimed_user(header, environ.get("HTTP_AUTHORIZATION"))
-            call = dataclasses.replace(call, claimed_user=claimed)
-        _record_failure(runtime, call, error.code, str(error))
-        log.info(
-            "soap op=%s user=%s outcome=fault code=%s ms=%d cid=%s",
-            name,
-            call.actor,
-            error.code,
-            call.elapsed_ms(),
-            call.correlation_id,
-        )
-        raise _fault(error.code, str(error), call.correlation_id) from exc
+        _refuse(runtime, call, error, _claimed_user_of(header, environ, error), exc)
     except Exception as exc:
         log.exception(
             "soap op=%s user=%s outcome=error cid=%s",
@@ -168,7 +156,11 @@ def _run(ctx: Any, runtime: Any, name: str, work: Callable[[CallContext], R]) ->
             call.actor,
             call.correlation_id,
         )
-        _store_nonce_of_failed_call(runtime)
+        replay = _store_nonce_of_failed_call(runtime)
+        if replay is not None:  # a replayed request: that is the answer
+            _refuse(
+                runtime, call, replay, _claimed_user_of(header, environ, replay), exc
+            )
         _record_failure(runtime, call, "Server.Internal", type(exc).__name__)
         raise _fault(
             "Server.Internal",
@@ -185,18 +177,52 @@ def _run(ctx: Any, runtime: Any, name: str, work: Callable[[CallContext], R]) ->
     return result
 
 
+def _claimed_user_of(
+    header: Any, environ: dict[str, Any], error: PonteError
+) -> str | None:
+    if not isinstance(error, AuthenticationError):
+        return None
+    return _claimed_user(header, environ.get("HTTP_AUTHORIZATION"))
+
+
+def _refuse(
+    runtime: Any,
+    call: InboundCall,
+    error: PonteError,
+    claimed_user: str | None,
+    cause: BaseException,
+) -> NoReturn:
+    """Audit and log a refused call, and raise its fault."""
+    if claimed_user is not None:
+        call = dataclasses.replace(call, claimed_user=claimed_user)
+    _record_failure(runtime, call, error.code, str(error))
+    log.info(
+        "soap op=%s user=%s outcome=fault code=%s ms=%d cid=%s",
+        call.operation,
+        call.actor,
+        error.code,
+        call.elapsed_ms(),
+        call.correlation_id,
+    )
+    raise _fault(error.code, str(error), call.correlation_id) from cause
+
+
 def _store_nonce_of_failed_call(runtime: Any) -> AuthenticationError | None:
     """Store the nonce that the failed call's rolled-back work did not.
 
     A request that failed once is refused as a replay the next time, as it
     was before it failed. Returns the replay error when the nonce was
-    already used: that, not what the work said, is the answer to give.
+    already used: that, not what the work said, is the answer to give. A
+    nonce that cannot be stored is dropped, so that the failure's audit
+    entry can still be written.
     """
     try:
         runtime.db.store_deferred()
     except AuthenticationError as replay:
+        runtime.db.drop_deferred()
         return replay
     except Exception:
+        runtime.db.drop_deferred()
         log.exception("the nonce of a failed call could not be stored")
     return None
 
