@@ -43,14 +43,13 @@ from inbound_throughput import (
     CPF,
     PONTE_TNS,
     REPO,
-    USER,
     Round,
     Servers,
     SetupError,
     Target,
     default_workers,
     envelope,
-    free_port,
+    prepare_ponte,
     row,
     run_load,
     versions,
@@ -81,38 +80,21 @@ def start(
     servers: Servers, name: str, workers: int, password: str, audited: bool
 ) -> tuple[str, int, Path]:
     """One Ponte server on a fresh data folder; (SOAP URL, pid, database)."""
-    port = free_port()
-    root = servers.root / name
-    root.mkdir()
-    config = root / "ponte.toml"
-    config.write_text(
-        'data_dir = "data"\nlog_level = "INFO"\n\n'
-        f'[server]\nhost = "127.0.0.1"\nport = {port}\nworkers = {workers}\n'
-    )
-    ponte = [sys.executable, "-m", "adapter", "--config", str(config)]
-    added = subprocess.run(
-        [*ponte, "users", "add", USER, "--role", "finance_erp", "--password", password],
-        cwd=root,
-        env=servers.env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    if added.returncode != 0:
-        raise SetupError(f"users add failed: {added.stderr or added.stdout}")
+    setup = prepare_ponte(servers, name, workers, password)
     command = (
-        [*ponte, "serve", "--no-worker"]
+        [*setup.command, "serve", "--no-worker"]
         if audited
         else [
             sys.executable,
             str(REPO / "benchmarks" / "noaudit_server.py"),
             "--config",
-            str(config),
+            str(setup.config),
         ]
     )
-    process = servers.start(name, command, cwd=root)
-    servers.wait_ready(process, f"http://127.0.0.1:{port}/health")
-    return f"http://127.0.0.1:{port}/soap/v1", process.pid, root / "data" / "ponte.db"
+    process = servers.start(name, command, cwd=setup.root)
+    servers.wait_ready(process, f"http://127.0.0.1:{setup.port}/health")
+    soap = f"http://127.0.0.1:{setup.port}/soap/v1"
+    return soap, process.pid, setup.root / "data" / "ponte.db"
 
 
 def entries_in(database: Path) -> int:

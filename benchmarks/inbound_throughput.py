@@ -373,19 +373,36 @@ def start_bare(servers: Servers, workers: int) -> tuple[str, int]:
     return base, process.pid
 
 
-def start_ponte(servers: Servers, workers: int, password: str) -> tuple[str, int]:
-    port = free_port()
-    root = servers.root / "ponte"
-    root.mkdir()
-    config = root / "ponte.toml"
-    config.write_text(
+@dataclass(frozen=True)
+class PonteSetup:
+    """A Ponte installation made for one benchmark server, not started yet."""
+
+    root: Path
+    port: int
+
+    @property
+    def config(self) -> Path:
+        return self.root / "ponte.toml"
+
+    @property
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "adapter", "--config", str(self.config)]
+
+
+def prepare_ponte(
+    servers: Servers, name: str, workers: int, password: str
+) -> PonteSetup:
+    """A fresh data folder and config (SQLite, INFO logs) with the user ``erp``."""
+    setup = PonteSetup(servers.root / name, free_port())
+    setup.root.mkdir()
+    setup.config.write_text(
         'data_dir = "data"\nlog_level = "INFO"\n\n'
-        f'[server]\nhost = "127.0.0.1"\nport = {port}\nworkers = {workers}\n'
+        f'[server]\nhost = "127.0.0.1"\nport = {setup.port}\nworkers = {workers}\n'
     )
-    ponte = [sys.executable, "-m", "adapter", "--config", str(config)]
+    user = [USER, "--role", "finance_erp", "--password", password]
     added = subprocess.run(
-        [*ponte, "users", "add", USER, "--role", "finance_erp", "--password", password],
-        cwd=root,
+        [*setup.command, "users", "add", *user],
+        cwd=setup.root,
         env=servers.env(),
         capture_output=True,
         text=True,
@@ -393,9 +410,16 @@ def start_ponte(servers: Servers, workers: int, password: str) -> tuple[str, int
     )
     if added.returncode != 0:
         raise SetupError(f"users add failed: {added.stderr or added.stdout}")
-    process = servers.start("ponte", [*ponte, "serve", "--no-worker"], cwd=root)
-    servers.wait_ready(process, f"http://127.0.0.1:{port}/health")
-    return f"http://127.0.0.1:{port}{SOAP_PATH}", process.pid
+    return setup
+
+
+def start_ponte(servers: Servers, workers: int, password: str) -> tuple[str, int]:
+    setup = prepare_ponte(servers, "ponte", workers, password)
+    process = servers.start(
+        "ponte", [*setup.command, "serve", "--no-worker"], cwd=setup.root
+    )
+    servers.wait_ready(process, f"http://127.0.0.1:{setup.port}/health")
+    return f"http://127.0.0.1:{setup.port}{SOAP_PATH}", process.pid
 
 
 def upsert_beneficiary(target: Target) -> None:
