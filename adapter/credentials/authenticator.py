@@ -20,7 +20,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from lxml import etree
 from sqlalchemy import Table, bindparam, delete, or_, select, update
-from sqlalchemy.exc import IntegrityError
 
 from adapter.credentials.usernametoken import (
     Token,
@@ -69,6 +68,27 @@ _CLEAR_FAILURES = Prepared(
 
 
 @dataclass(frozen=True)
+class _SeenOnce:
+    """Store a value a user may present only once; the second time is a replay.
+
+    A nonce, or the marker of a signed request. Deferred into the call's own
+    transaction, where the primary key refuses a value stored before.
+    """
+
+    name: str
+    value: str
+    now: dt.datetime
+    replay: str  # what the refusal says
+
+    def __call__(self, tx: RawTransaction) -> None:
+        values = {"user_name": self.name, "nonce": self.value, "seen_at": self.now}
+        try:
+            _STORE_NONCE.execute(tx, values)
+        except tx.dialect.loaded_dbapi.IntegrityError:
+            raise AuthenticationError(f"{_REFUSED}: {self.replay} (replay)") from None
+
+
+@dataclass(frozen=True)
 class _Remember:
     """After a good password: clear the failure count, store the nonce."""
 
@@ -85,16 +105,9 @@ class _Remember:
                 "now": self.now,
             }
             _CLEAR_FAILURES.execute(tx, seen)
-        if self.token.nonce is None:
-            return
-        nonce = base64.b64encode(self.token.nonce).decode()
-        values = {"user_name": self.name, "nonce": nonce, "seen_at": self.now}
-        try:
-            _STORE_NONCE.execute(tx, values)
-        except tx.dialect.loaded_dbapi.IntegrityError:
-            raise AuthenticationError(
-                _REFUSED + ": the nonce was already used (replay)"
-            ) from None
+        if self.token.nonce is not None:
+            nonce = base64.b64encode(self.token.nonce).decode()
+            _SeenOnce(self.name, nonce, self.now, "the nonce was already used")(tx)
 
 
 class _UserRow(NamedTuple):
@@ -227,15 +240,8 @@ class Authenticator:
     def _remember_signature(self, name: str, value: bytes, now: dt.datetime) -> None:
         """A signature seen before is a replayed request, like a reused nonce."""
         marker = "sig:" + hashlib.sha256(value).hexdigest()
-        try:
-            with self._db.cursor() as tx:
-                _STORE_NONCE.execute(
-                    tx, {"user_name": name, "nonce": marker, "seen_at": now}
-                )
-        except IntegrityError:
-            raise AuthenticationError(
-                _REFUSED + ": the signed request was already received (replay)"
-            ) from None
+        replay = "the signed request was already received"
+        self._db.defer(_SeenOnce(name, marker, now, replay))
 
     def _check_user(self, token: Token, now: dt.datetime) -> UserRecord:
         # A read (this runs on every call); the nonce of a good password is

@@ -98,21 +98,15 @@ def migrate(engine: Engine) -> None:
 DeferredWrite = Callable[[RawTransaction], None]
 
 
-class _Batch:
-    """Deferred writes taken by one transaction."""
-
-    def __init__(self, writes: list[DeferredWrite]) -> None:
-        self.writes = writes
-
-    def run(self, tx: RawTransaction) -> None:
-        for write in self.writes:
-            write(tx)
+def _run(writes: list[DeferredWrite], tx: RawTransaction) -> None:
+    for write in writes:
+        write(tx)
 
 
-def _run_on(connection: Connection, batch: _Batch) -> None:
+def _run_on(connection: Connection, writes: list[DeferredWrite]) -> None:
     cursor = connection.connection.cursor()
     try:
-        batch.run(RawTransaction(cursor, connection.dialect))
+        _run(writes, RawTransaction(cursor, connection.dialect))
     finally:
         cursor.close()
 
@@ -136,28 +130,27 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session whose work commits together or not at all."""
-        batch = self._take_deferred()
+        writes = self._take_deferred()
         try:
             with self._sessions() as session, session.begin():
-                if batch:
-                    connection = session.connection()
-                    _run_on(connection, batch)
+                if writes:
+                    _run_on(session.connection(), writes)
                 yield session
         except BaseException:
-            self._give_back(batch)
+            self._give_back(writes)
             raise
 
     @contextmanager
     def connection(self) -> Iterator[Connection]:
         """A Core connection in one transaction, without the ORM's unit of work."""
-        batch = self._take_deferred()
+        writes = self._take_deferred()
         try:
             with self.engine.begin() as connection:
-                if batch:
-                    _run_on(connection, batch)
+                if writes:
+                    _run_on(connection, writes)
                 yield connection
         except BaseException:
-            self._give_back(batch)
+            self._give_back(writes)
             raise
 
     @contextmanager
@@ -175,18 +168,17 @@ class Database:
         raw = self.engine.raw_connection()
         try:
             cursor = raw.cursor()
-            batch = self._take_deferred() if write else None
+            writes = self._take_deferred() if write else []
             try:
                 if write and dialect.name == "sqlite":
                     cursor.execute("BEGIN IMMEDIATE")
                 tx = RawTransaction(cursor, dialect)
-                if batch:
-                    batch.run(tx)
+                _run(writes, tx)
                 yield tx
                 raw.commit()
             except BaseException:
                 raw.rollback()
-                self._give_back(batch)
+                self._give_back(writes)
                 raise
             finally:
                 cursor.close()
@@ -249,18 +241,18 @@ class Database:
             pending.clear()
         return dropped
 
-    def _take_deferred(self) -> _Batch | None:
+    def _take_deferred(self) -> list[DeferredWrite]:
         pending = self._pending.get()
         if not pending:
-            return None
-        batch = _Batch(list(pending))
+            return []
+        taken = list(pending)
         pending.clear()
-        return batch
+        return taken
 
-    def _give_back(self, batch: _Batch | None) -> None:
+    def _give_back(self, writes: list[DeferredWrite]) -> None:
         pending = self._pending.get()
-        if batch is not None and pending is not None:
-            pending[:0] = batch.writes
+        if writes and pending is not None:
+            pending[:0] = writes
 
     def dispose(self) -> None:
         self.engine.dispose()
