@@ -49,6 +49,8 @@ from inbound_throughput import (
     Target,
     default_workers,
     envelope,
+    load_options,
+    parse_load,
     prepare_ponte,
     row,
     run_load,
@@ -137,23 +139,13 @@ def report(rounds: list[Round]) -> float:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description="Throughput of authenticated UpsertParty with the audit trail "
+    parser = load_options(
+        "Throughput of authenticated UpsertParty with the audit trail "
         "as shipped against the same server with a no-op audit writer, both under "
         "gunicorn on 127.0.0.1, in one run (rounds noaudit, audited, noaudit, "
-        "audited); prints req/s, p50/p99 and the ratio audited/noaudit.",
+        "audited); prints req/s, p50/p99 and the ratio audited/noaudit."
     )
-    parser.add_argument("--seconds", type=float, default=10.0, help="per round")
-    parser.add_argument("--concurrency", type=int, default=4, help="client threads")
-    parser.add_argument(
-        "--workers", type=int, default=None, help="gunicorn workers (default 2)"
-    )
-    parser.add_argument("--warmup", type=float, default=2.0, help="seconds each")
-    parser.add_argument("--max-requests", type=int, default=500_000)
-    args = parser.parse_args(argv)
-    if args.seconds <= 0 or args.concurrency < 1 or args.max_requests < 1:
-        parser.error("--seconds, --concurrency and --max-requests must be positive")
-    return args
+    return parse_load(parser, argv)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -529,13 +529,9 @@ def report(rounds: list[Round]) -> None:
 # Main
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description="Inbound CreatePaymentOrder throughput of Ponte against a bare "
-        "spyne operation, both under gunicorn on 127.0.0.1, measured in one run "
-        "(rounds bare, ponte, bare, ponte); prints req/s, p50/p99 and the ratio "
-        "ponte/bare.",
-    )
+def load_options(description: str) -> argparse.ArgumentParser:
+    """The options of a benchmark that loads servers in rounds (``parse_load``)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
         "--seconds",
         type=float,
@@ -566,12 +562,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=500_000,
         help="upper bound of posts per round, whatever the time (default 500000)",
     )
+    return parser
+
+
+def parse_load(
+    parser: argparse.ArgumentParser, argv: list[str] | None
+) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.seconds <= 0 or args.concurrency < 1 or args.max_requests < 1:
         parser.error("--seconds, --concurrency and --max-requests must be positive")
     if args.workers is not None and args.workers < 1:
         parser.error("--workers must be at least 1")
     return args
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = load_options(
+        "Inbound CreatePaymentOrder throughput of Ponte against a bare "
+        "spyne operation, both under gunicorn on 127.0.0.1, measured in one run "
+        "(rounds bare, ponte, bare, ponte); prints req/s, p50/p99 and the ratio "
+        "ponte/bare."
+    )
+    return parse_load(parser, argv)
 
 
 def main(argv: list[str] | None = None) -> int:
